@@ -1,0 +1,75 @@
+export { CORE_VERSION } from './version.js';
+
+export { ERROR_CODES, TributaryError, isTributaryError, toTributaryError } from './errors/tributary-error.js';
+export type { ErrorCode, TributaryErrorOptions } from './errors/tributary-error.js';
+
+export { featureLength, isSparseVector, recordId, sparseVector, writeDense } from './record/record.js';
+export type { Batch, DataRecord, FeatureVector, SparseVector } from './record/record.js';
+
+export { createRandom } from './random/random.js';
+export type { Random } from './random/random.js';
+
+export { Dataset } from './dataset/dataset.js';
+export type { DatasetSource, FoldOptions, ShuffleOptions, SplitOptions, StratifyBy } from './dataset/dataset.js';
+
+export { defineStage, isEstimator, stageSpec } from './stage/stage.js';
+export type {
+  Estimator,
+  JsonObject,
+  JsonValue,
+  Model,
+  ModelState,
+  Stage,
+  StageContext,
+  StageDefinition,
+  StageFields,
+  StageSpec,
+} from './stage/stage.js';
+
+export { closest, editDistance } from './params/closest.js';
+export { paramProblems, validateParams } from './params/validate-params.js';
+export type { ParamProblem } from './params/validate-params.js';
+
+export { silentLogger, streamLogger } from './services/logger.js';
+export type { LogLevel, Logger } from './services/logger.js';
+export { createEvents } from './services/events.js';
+export type { EventOf, EventType, Events, TributaryEvent } from './services/events.js';
+export { systemClock } from './services/clock.js';
+export type { Clock } from './services/clock.js';
+export { ARTIFACT_STORE, CLOCK, EVENTS, LOGGER, RANDOM, STAGE_KIND, STAGE_PARAMS } from './services/tokens.js';
+
+export { FileArtifactStore } from './artifacts/artifact-store.js';
+export type { ArtifactStore } from './artifacts/artifact-store.js';
+export { readArtifact, sha256, writeArtifact } from './artifacts/artifact.js';
+export type { ArtifactContents } from './artifacts/artifact.js';
+export { MANIFEST_FILE, ManifestSchema } from './artifacts/manifest.js';
+export type { Manifest, StageEntry } from './artifacts/manifest.js';
+
+export { Execution } from './pipeline/execution.js';
+export type { ErrorPolicy, ExecutionOptions } from './pipeline/execution.js';
+export { Pipeline } from './pipeline/pipeline.js';
+export { PipelineModel } from './pipeline/pipeline-model.js';
+export type { FittedStage, PipelineSchema, SaveOptions } from './pipeline/pipeline-model.js';
+export { RunReport } from './pipeline/run-report.js';
+export type { RejectionSample, StageTiming } from './pipeline/run-report.js';
+export type { PipelineHost, PluginRef, ResolvedStage } from './pipeline/host.js';
+
+export { definePlugin, isPlugin } from './plugin/define-plugin.js';
+export type { Plugin, PluginDefinition } from './plugin/define-plugin.js';
+
+export { Runtime, createRuntime } from './runtime/runtime.js';
+export type { PluginInfo, RuntimeOptions } from './runtime/runtime.js';
+
+export { binaryClassificationMetrics, binaryConfusion, confusionMatrix, logLoss, rocAuc } from './metrics/classification.js';
+export type { BinaryClassificationMetrics, BinaryConfusion } from './metrics/classification.js';
+
+export { evaluateBinaryClassifier } from './evaluation/evaluate.js';
+export type { EvaluateOptions, EvaluationReport, Percentiles } from './evaluation/evaluate.js';
+
+/** One tsyringe for every plugin: import these from core, never from tsyringe directly. */
+export { inject, injectable } from 'tsyringe';
+export type { DependencyContainer, InjectionToken } from 'tsyringe';
+
+/** Parameter schemas are TypeBox schemas (also JSON Schema). */
+export { Type } from '@sinclair/typebox';
+export type { Static, TSchema } from '@sinclair/typebox';

@@ -1,0 +1,128 @@
+import { TributaryError } from '../errors/tributary-error.js';
+
+/** Counts of a binary confusion matrix (positive class = 1). */
+export interface BinaryConfusion {
+  readonly tp: number;
+  readonly fp: number;
+  readonly tn: number;
+  readonly fn: number;
+}
+
+export interface BinaryClassificationMetrics {
+  readonly accuracy: number;
+  /** tp / (tp + fp); 0 when nothing was predicted positive (scikit-learn's zero_division=0). */
+  readonly precision: number;
+  /** tp / (tp + fn); 0 when there are no positives. */
+  readonly recall: number;
+  /** Harmonic mean of precision and recall; 0 when both are 0. */
+  readonly f1: number;
+  /** Area under the ROC curve (ties count half); null when only one class is present, where it is undefined. */
+  readonly rocAuc: number | null;
+  /** Mean binary cross-entropy, probabilities clipped to [1e-15, 1 − 1e-15]. */
+  readonly logLoss: number;
+  readonly threshold: number;
+  readonly confusion: BinaryConfusion;
+  readonly support: { readonly positive: number; readonly negative: number };
+}
+
+function checkBinary(labels: ArrayLike<number>, scores: ArrayLike<number>): void {
+  if (labels.length !== scores.length) {
+    throw new TributaryError('INVALID_DATA', { message: `Got ${labels.length} labels but ${scores.length} scores; they must pair up one to one.` });
+  }
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] !== 0 && labels[i] !== 1) {
+      throw new TributaryError('INVALID_DATA', { message: `Binary metrics need labels 0 or 1; label #${i} is ${String(labels[i])}. Map the classes to 0/1 first.` });
+    }
+    if (!Number.isFinite(scores[i])) {
+      throw new TributaryError('INVALID_DATA', { message: `Score #${i} is ${String(scores[i])}; scores must be finite numbers.` });
+    }
+  }
+}
+
+/** The binary confusion matrix at a threshold: predicted positive when score ≥ threshold. */
+export function binaryConfusion(labels: ArrayLike<number>, scores: ArrayLike<number>, threshold = 0.5): BinaryConfusion {
+  let tp = 0, fp = 0, tn = 0, fn = 0;
+  for (let i = 0; i < labels.length; i++) {
+    const positive = scores[i]! >= threshold;
+    if (labels[i] === 1) positive ? tp++ : fn++;
+    else positive ? fp++ : tn++;
+  }
+  return { tp, fp, tn, fn };
+}
+
+/**
+ * ROC-AUC as the Mann–Whitney statistic: the probability that a random positive scores above a
+ * random negative, ties counting one half. O(n log n). Null when either class is absent.
+ */
+export function rocAuc(labels: ArrayLike<number>, scores: ArrayLike<number>): number | null {
+  checkBinary(labels, scores);
+  const order = Array.from({ length: labels.length }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
+  let positives = 0;
+  let rankSum = 0;
+  for (let start = 0; start < order.length; ) {
+    let end = start;
+    while (end + 1 < order.length && scores[order[end + 1]!] === scores[order[start]!]) end++;
+    const midrank = (start + end) / 2 + 1;
+    for (let k = start; k <= end; k++) {
+      if (labels[order[k]!] === 1) {
+        positives++;
+        rankSum += midrank;
+      }
+    }
+    start = end + 1;
+  }
+  const negatives = labels.length - positives;
+  if (positives === 0 || negatives === 0) return null;
+  return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
+}
+
+/** Mean binary cross-entropy of probabilities `scores` for labels 0/1. */
+export function logLoss(labels: ArrayLike<number>, scores: ArrayLike<number>, epsilon = 1e-15): number {
+  checkBinary(labels, scores);
+  if (labels.length === 0) return 0;
+  let total = 0;
+  for (let i = 0; i < labels.length; i++) {
+    const p = Math.min(1 - epsilon, Math.max(epsilon, scores[i]!));
+    total -= labels[i] === 1 ? Math.log(p) : Math.log(1 - p);
+  }
+  return total / labels.length;
+}
+
+const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
+
+/** Accuracy, precision, recall, F1, ROC-AUC, log loss and the confusion matrix of a binary classifier. */
+export function binaryClassificationMetrics(labels: ArrayLike<number>, scores: ArrayLike<number>, threshold = 0.5): BinaryClassificationMetrics {
+  checkBinary(labels, scores);
+  const confusion = binaryConfusion(labels, scores, threshold);
+  const { tp, fp, tn, fn } = confusion;
+  const precision = ratio(tp, tp + fp);
+  const recall = ratio(tp, tp + fn);
+  return {
+    accuracy: ratio(tp + tn, labels.length),
+    precision,
+    recall,
+    f1: ratio(2 * precision * recall, precision + recall),
+    rocAuc: rocAuc(labels, scores),
+    logLoss: logLoss(labels, scores),
+    threshold,
+    confusion,
+    support: { positive: tp + fn, negative: tn + fp },
+  };
+}
+
+/** A confusion matrix over any labels: rows are true labels, columns predicted, in `labels` order. */
+export function confusionMatrix<L>(actual: readonly L[], predicted: readonly L[], labels?: readonly L[]): { labels: L[]; matrix: number[][] } {
+  if (actual.length !== predicted.length) {
+    throw new TributaryError('INVALID_DATA', { message: `Got ${actual.length} true labels but ${predicted.length} predictions.` });
+  }
+  const order = labels ? [...labels] : [...new Set([...actual, ...predicted])].sort();
+  const index = new Map(order.map((l, i) => [l, i]));
+  const matrix = order.map(() => order.map(() => 0));
+  for (let i = 0; i < actual.length; i++) {
+    const row = index.get(actual[i]!);
+    const col = index.get(predicted[i]!);
+    if (row === undefined || col === undefined) continue;
+    matrix[row]![col]! += 1;
+  }
+  return { labels: order, matrix };
+}

@@ -1,0 +1,54 @@
+import type { Static, TObject, TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { TributaryError } from '../errors/tributary-error.js';
+import { closest } from './closest.js';
+
+/** One problem with one param, as reported to the user. */
+export interface ParamProblem {
+  readonly param: string;
+  readonly message: string;
+}
+
+function paramName(path: string): string {
+  return path.replace(/^\//, '').replaceAll('/', '.') || '(params)';
+}
+
+/** Every problem with `params` against `schema`, with a suggestion for misspelt names. */
+export function paramProblems(schema: TSchema, params: unknown): ParamProblem[] {
+  const known = schema.type === 'object' ? Object.keys((schema as TObject).properties ?? {}) : [];
+  const problems: ParamProblem[] = [];
+  for (const error of Value.Errors(schema, params)) {
+    const param = paramName(error.path);
+    const isUnknown = known.length > 0 && !known.includes(param.split('.')[0]!) && param !== '(params)';
+    if (isUnknown) {
+      const suggestion = closest(param, known);
+      problems.push({
+        param,
+        message: `unknown param '${param}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; known params: ${known.join(', ')}`,
+      });
+      continue;
+    }
+    const got = error.value === undefined ? 'nothing' : JSON.stringify(error.value);
+    problems.push({ param, message: `param '${param}' ${error.message.toLowerCase()} (got ${got})` });
+  }
+  // TypeBox reports an unknown key once per failing keyword; keep one line per problem.
+  return problems.filter((p, i) => problems.findIndex((q) => q.message === p.message) === i);
+}
+
+/**
+ * Fills defaults and checks `params` against the stage's schema, throwing one INVALID_PARAMS error
+ * that lists every problem at once (the first one's param in `error.param`).
+ */
+export function validateParams<S extends TSchema>(kind: string, schema: S, params: unknown): Static<S> {
+  const withDefaults = Value.Default(schema, Value.Clone(params ?? {}));
+  const problems = paramProblems(schema, withDefaults);
+  if (problems.length > 0) {
+    throw new TributaryError('INVALID_PARAMS', {
+      stage: kind,
+      param: problems[0]!.param,
+      message: `Stage '${kind}' has invalid params: ${problems.map((p) => p.message).join('; ')}. Fix the stage's params and run again.`,
+      details: { problems },
+    });
+  }
+  return withDefaults as Static<S>;
+}

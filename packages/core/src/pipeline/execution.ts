@@ -1,0 +1,162 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Dataset } from '../dataset/dataset.js';
+import { TributaryError, toTributaryError } from '../errors/tributary-error.js';
+import { type Batch, type DataRecord, recordId } from '../record/record.js';
+import type { Stage, StageContext } from '../stage/stage.js';
+import type { PipelineHost } from './host.js';
+import { RunReport } from './run-report.js';
+
+/** What happens to a record a stage cannot handle. */
+export type ErrorPolicy = 'fail' | 'skip' | 'dead-letter';
+
+export interface ExecutionOptions {
+  /** `fail` stops the run at the first bad record; `skip` counts and drops it; `dead-letter` also writes it to `deadLetterPath`. */
+  readonly errorPolicy?: ErrorPolicy;
+  /** A JSONL file that receives each dead-lettered record with its stage, code and reason. */
+  readonly deadLetterPath?: string;
+  /** Records per batch handed to each stage. Default 64. */
+  readonly batchSize?: number;
+  /** Accumulates counts and timings; a new one is made when absent. */
+  readonly report?: RunReport;
+}
+
+/** A live stage at its position in the pipeline. */
+export interface RunnableStage {
+  readonly index: number;
+  readonly kind: string;
+  readonly stage: Stage;
+}
+
+/** JSON for dead-letter lines: binary fields become base64 rather than arrays of numbers. */
+function deadLetterReplacer(_key: string, value: unknown): unknown {
+  if (value instanceof Uint8Array) return { base64: Buffer.from(value).toString('base64') };
+  if (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {
+    return { base64: Buffer.from((value as { data: number[] }).data).toString('base64') };
+  }
+  if (value instanceof Float32Array || value instanceof Float64Array || value instanceof Int32Array) return Array.from(value);
+  return value;
+}
+
+/** The error with the record's id and the stage filled in, for a run that stops on it. */
+function withRecord(error: TributaryError, record: DataRecord, kind: string): TributaryError {
+  if (error.recordId !== undefined && error.stage !== undefined) return error;
+  const id = error.recordId ?? recordId(record, -1);
+  return new TributaryError(error.code, {
+    message: `${error.message} (record ${String(id)})`,
+    stage: error.stage ?? kind,
+    recordId: id,
+    ...(error.param === undefined ? {} : { param: error.param }),
+    details: error.details,
+    cause: error.cause,
+  });
+}
+
+/** One run of stages over data under one error policy, feeding one report. */
+export class Execution {
+  readonly report: RunReport;
+  readonly policy: ErrorPolicy;
+  readonly batchSize: number;
+  private readonly deadLetterPath: string | undefined;
+
+  constructor(
+    private readonly host: PipelineHost,
+    options: ExecutionOptions,
+    defaultPolicy: ErrorPolicy,
+  ) {
+    this.report = options.report ?? new RunReport();
+    this.policy = options.errorPolicy ?? defaultPolicy;
+    this.batchSize = options.batchSize ?? 64;
+    this.deadLetterPath = options.deadLetterPath;
+    if (this.policy === 'dead-letter') {
+      if (!this.deadLetterPath) {
+        throw new TributaryError('INVALID_PARAMS', {
+          param: 'deadLetterPath',
+          message: "errorPolicy 'dead-letter' needs deadLetterPath, the JSONL file that receives the rejected records.",
+        });
+      }
+      fs.mkdirSync(path.dirname(path.resolve(this.deadLetterPath)), { recursive: true });
+    }
+  }
+
+  /** A context whose rejections take effect only when `commit()` is called (so a retried batch is not counted twice). */
+  context(kind: string, index: number): { ctx: StageContext; commit(): void } {
+    const pending: Array<[DataRecord, TributaryError]> = [];
+    const ctx: StageContext = {
+      kind,
+      logger: this.host.logger,
+      events: this.host.events,
+      random: this.host.random.fork(`${index}:${kind}`),
+      reject: (record, error) => {
+        if (this.policy === 'fail') throw withRecord(error, record, kind);
+        pending.push([record, error]);
+      },
+      warn: (code, message, record) => {
+        this.report.warn(kind, code);
+        const id = record ? recordId(record, -1) : undefined;
+        this.host.events.emit({ type: 'warning', stage: kind, code, message, ...(id === undefined ? {} : { recordId: id }) });
+      },
+    };
+    return {
+      ctx,
+      commit: () => {
+        for (const [record, error] of pending) this.reject(kind, record, error);
+        pending.length = 0;
+      },
+    };
+  }
+
+  /** Counts, announces and (for dead-letter) writes one rejected record. */
+  reject(kind: string, record: DataRecord, error: TributaryError): void {
+    if (this.policy === 'fail') throw error;
+    const id = error.recordId ?? recordId(record, this.report.input);
+    this.report.reject(kind, id, error, this.policy);
+    this.host.events.emit({ type: 'record:rejected', stage: kind, recordId: id, code: error.code, message: error.message, policy: this.policy });
+    if (this.policy === 'dead-letter') {
+      const line = JSON.stringify({ stage: kind, recordId: id, code: error.code, message: error.message, record }, deadLetterReplacer);
+      fs.appendFileSync(this.deadLetterPath!, `${line}\n`);
+    }
+  }
+
+  /**
+   * Runs one stage on a batch. When the stage throws for the whole batch and the policy allows,
+   * the records are retried one at a time so only the bad ones are rejected.
+   */
+  async runStage(step: RunnableStage, batch: Batch): Promise<Batch> {
+    const { ctx, commit } = this.context(step.kind, step.index);
+    try {
+      const out = await step.stage.transform(batch, ctx);
+      commit();
+      return out;
+    } catch (error) {
+      const failure = toTributaryError(error, 'STAGE_FAILED', { stage: step.kind, message: `Stage '${step.kind}' failed` });
+      if (this.policy === 'fail') throw failure;
+      if (batch.length === 1) {
+        this.reject(step.kind, batch[0]!, failure);
+        return [];
+      }
+      const out: Batch = [];
+      for (const record of batch) out.push(...(await this.runStage(step, [record])));
+      return out;
+    }
+  }
+
+  /** Streams `data` through `stages`, batch by batch, counting input and output as asked. */
+  run(stages: readonly RunnableStage[], data: Dataset<DataRecord>, count: { input: boolean; output: boolean }): Dataset<DataRecord> {
+    const report = this.report;
+    const clock = this.host.clock;
+    return data.batch(this.batchSize).flatMap(async (batch) => {
+      if (count.input) report.input += batch.length;
+      let current: Batch = batch;
+      for (const step of stages) {
+        if (current.length === 0) break;
+        const started = clock.now();
+        const n = current.length;
+        current = await this.runStage(step, current);
+        report.time(step.index, step.kind, 'transform', clock.now() - started, n);
+      }
+      if (count.output) report.output += current.length;
+      return current;
+    });
+  }
+}

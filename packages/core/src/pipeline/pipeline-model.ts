@@ -1,0 +1,129 @@
+import { Dataset, type DatasetSource } from '../dataset/dataset.js';
+import { writeArtifact } from '../artifacts/artifact.js';
+import type { Manifest, StageEntry } from '../artifacts/manifest.js';
+import type { Batch, DataRecord } from '../record/record.js';
+import type { JsonObject, Model, Stage, StageDefinition, StageSpec } from '../stage/stage.js';
+import { Execution, type ExecutionOptions, type RunnableStage } from './execution.js';
+import type { PipelineHost, PluginRef } from './host.js';
+import type { RunReport } from './run-report.js';
+
+/** One stage of a fitted pipeline: its spec, what built it, and the live stage (a Model when it was fitted). */
+export interface FittedStage {
+  readonly spec: StageSpec;
+  readonly definition: StageDefinition;
+  readonly plugin: PluginRef;
+  readonly stage: Stage | Model;
+  readonly fitted: boolean;
+}
+
+export interface SaveOptions {
+  /** An evaluation report to store as `evaluation.json` (and summarise in the manifest). */
+  readonly evaluation?: Record<string, unknown>;
+}
+
+/** The fields a pipeline needs from its input, and the fields it adds. */
+export interface PipelineSchema {
+  readonly input: string[];
+  readonly output: string[];
+}
+
+function stageDir(index: number, kind: string): string {
+  return `stages/${String(index).padStart(2, '0')}-${kind.replace(/[^a-zA-Z0-9-]+/g, '-')}`;
+}
+
+/**
+ * A fitted pipeline: the thing you evaluate, save, load and serve. The same fitted preprocessing
+ * runs at training, evaluation and serving time.
+ */
+export class PipelineModel {
+  /** The report of the fit that produced this model (absent for a loaded model). */
+  readonly fitReport: RunReport | undefined;
+  readonly dataFingerprint: string | undefined;
+
+  constructor(
+    private readonly host: PipelineHost,
+    readonly stages: readonly FittedStage[],
+    info: { fitReport?: RunReport; dataFingerprint?: string } = {},
+  ) {
+    this.fitReport = info.fitReport;
+    this.dataFingerprint = info.dataFingerprint;
+  }
+
+  /** Input fields (read before any stage writes them) and output fields (written by some stage). */
+  get schema(): PipelineSchema {
+    const written = new Set<string>();
+    const input = new Set<string>();
+    for (const { definition, spec } of this.stages) {
+      const fields = definition.fields(spec.params as never);
+      for (const field of fields.reads) if (!written.has(field)) input.add(field);
+      for (const field of fields.writes) written.add(field);
+    }
+    return { input: [...input], output: [...written] };
+  }
+
+  private runnable(): RunnableStage[] {
+    return this.stages.map((s, index) => ({ index, kind: s.spec.kind, stage: s.stage }));
+  }
+
+  /** Runs every stage over a dataset, lazily; errors follow `errorPolicy` (default `fail`). */
+  transform(data: DatasetSource<DataRecord>, options: ExecutionOptions = {}): Dataset<DataRecord> {
+    const execution = new Execution(this.host, options, 'fail');
+    return execution.run(this.runnable(), Dataset.from(data), { input: true, output: true });
+  }
+
+  /** Runs every stage over some records and returns the outputs (rejected records are left out and counted in `options.report`). */
+  async predict(records: Batch, options: ExecutionOptions = {}): Promise<Batch> {
+    return this.transform(records, { batchSize: Math.max(1, records.length), ...options }).collect();
+  }
+
+  /** Saves the model as an artifact directory (manifest + per-stage state + sha256 of every file), atomically. */
+  async save(dir: string, options: SaveOptions = {}): Promise<Manifest> {
+    const files = new Map<string, Uint8Array | string>();
+    const entries: StageEntry[] = [];
+    for (const [index, fitted] of this.stages.entries()) {
+      const entry: StageEntry = {
+        kind: fitted.spec.kind,
+        plugin: fitted.plugin.name,
+        pluginVersion: fitted.plugin.version,
+        params: fitted.spec.params as Record<string, unknown>,
+        fitted: fitted.fitted,
+      };
+      if (fitted.fitted) {
+        const state = await (fitted.stage as Model).save();
+        const dir = stageDir(index, fitted.spec.kind);
+        const stateFiles: Record<string, string> = {};
+        for (const [name, content] of Object.entries(state.files ?? {})) {
+          const relative = `${dir}/${name}`;
+          files.set(relative, content);
+          stateFiles[name] = relative;
+        }
+        entries.push({ ...entry, state: { meta: state.meta as JsonObject, files: stateFiles } });
+      } else {
+        entries.push(entry);
+      }
+    }
+    if (options.evaluation) files.set('evaluation.json', `${JSON.stringify(options.evaluation, null, 2)}\n`);
+    const plugins = new Map(this.stages.map((s) => [s.plugin.name, s.plugin.version]));
+    return writeArtifact(
+      this.host.store,
+      dir,
+      {
+        format: 'tributary-pipeline-model',
+        formatVersion: 1,
+        createdAt: this.host.clock.date().toISOString(),
+        core: { version: this.host.coreVersion },
+        plugins: [...plugins].map(([name, version]) => ({ name, version })),
+        stages: entries,
+        schema: this.schema,
+        ...(this.dataFingerprint ? { dataFingerprint: this.dataFingerprint } : {}),
+        ...(options.evaluation ? { evaluation: options.evaluation } : {}),
+      },
+      files,
+    );
+  }
+
+  /** Frees every stage's resources (tensors, native handles). */
+  async dispose(): Promise<void> {
+    for (const { stage } of this.stages) await stage.dispose?.();
+  }
+}

@@ -1,0 +1,73 @@
+import crypto from 'node:crypto';
+import { Dataset, type DatasetSource } from '../dataset/dataset.js';
+import { TributaryError } from '../errors/tributary-error.js';
+import { type DataRecord, recordId } from '../record/record.js';
+import { type StageSpec, isEstimator } from '../stage/stage.js';
+import { Execution, type ExecutionOptions, type RunnableStage } from './execution.js';
+import type { PipelineHost } from './host.js';
+import { type FittedStage, PipelineModel } from './pipeline-model.js';
+
+/**
+ * An ordered list of stage specs. `fit` fits each estimator in order on the output of the stages
+ * before it (Spark ML semantics) and returns a PipelineModel. The input of each estimator is kept
+ * in memory while it fits, because training makes several passes over it.
+ */
+export class Pipeline {
+  constructor(
+    private readonly host: PipelineHost,
+    readonly specs: readonly StageSpec[],
+  ) {
+    if (specs.length === 0) {
+      throw new TributaryError('INVALID_PARAMS', { message: 'A pipeline needs at least one stage.' });
+    }
+  }
+
+  /** Fits the pipeline; bad records follow `errorPolicy` (default `fail` for training). */
+  async fit(data: DatasetSource<DataRecord>, options: ExecutionOptions = {}): Promise<PipelineModel> {
+    const resolved = this.specs.map((spec) => this.host.resolve(spec));
+    const execution = new Execution(this.host, options, 'fail');
+    const report = execution.report;
+    const fingerprint = crypto.createHash('sha256');
+    let source = Dataset.from(data).map((record, i) => {
+      fingerprint.update(`${String(recordId(record, i))}\n`);
+      return record;
+    });
+    let pending: RunnableStage[] = [];
+    let countInput = true;
+    let trained = 0;
+    const fitted: FittedStage[] = [];
+    for (const [index, stage] of resolved.entries()) {
+      const { spec, definition, plugin, instance } = stage;
+      if (!isEstimator(instance)) {
+        fitted.push({ spec, definition, plugin, stage: instance, fitted: false });
+        pending.push({ index, kind: spec.kind, stage: instance });
+        continue;
+      }
+      const input = await execution.run(pending, source, { input: countInput, output: false }).collect();
+      countInput = false;
+      trained = input.length;
+      if (input.length === 0) {
+        throw new TributaryError('EMPTY_DATASET', {
+          stage: spec.kind,
+          message: `Stage '${spec.kind}' has no records to fit on (${report.input} read, ${report.skipped + report.deadLettered} rejected). Check the source and the rejection counts in the run report.`,
+        });
+      }
+      source = Dataset.from(input);
+      pending = [];
+      this.host.events.emit({ type: 'stage:start', stage: spec.kind, index, phase: 'fit' });
+      const started = this.host.clock.now();
+      const rejectedBefore = report.skipped + report.deadLettered;
+      const { ctx, commit } = execution.context(spec.kind, index);
+      const model = await instance.fit(source, ctx);
+      commit();
+      trained -= report.skipped + report.deadLettered - rejectedBefore;
+      const ms = this.host.clock.now() - started;
+      report.time(index, spec.kind, 'fit', ms, input.length);
+      this.host.events.emit({ type: 'stage:end', stage: spec.kind, index, phase: 'fit', ms, records: input.length });
+      fitted.push({ spec, definition, plugin, stage: model, fitted: true });
+      pending.push({ index, kind: spec.kind, stage: model });
+    }
+    report.output = trained;
+    return new PipelineModel(this.host, fitted, { fitReport: report, dataFingerprint: fingerprint.digest('hex') });
+  }
+}

@@ -1,0 +1,60 @@
+/** A record is a plain object; stages read and write named fields and leave the others alone. */
+export type DataRecord = { [field: string]: unknown };
+
+/** Records travel between stages in batches. */
+export type Batch<T = DataRecord> = T[];
+
+/**
+ * A sparse numeric vector: `indices` ascending, `values` aligned with them, `size` the full length.
+ * Text features (TF-IDF) use it so a large vocabulary never becomes a dense documents × terms matrix.
+ */
+export interface SparseVector {
+  readonly kind: 'sparse';
+  readonly size: number;
+  readonly indices: Int32Array;
+  readonly values: Float32Array;
+}
+
+/** A feature vector as stages exchange it. */
+export type FeatureVector = readonly number[] | Float32Array | Float64Array | SparseVector;
+
+export function sparseVector(size: number, indices: Int32Array, values: Float32Array): SparseVector {
+  return { kind: 'sparse', size, indices, values };
+}
+
+export function isSparseVector(value: unknown): value is SparseVector {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as SparseVector).kind === 'sparse' &&
+    (value as SparseVector).indices instanceof Int32Array &&
+    (value as SparseVector).values instanceof Float32Array
+  );
+}
+
+/** The length of a feature vector, or undefined when the value is not one. */
+export function featureLength(value: unknown): number | undefined {
+  if (isSparseVector(value)) return value.size;
+  if (value instanceof Float32Array || value instanceof Float64Array) return value.length;
+  if (Array.isArray(value) && value.every((v) => typeof v === 'number')) return value.length;
+  return undefined;
+}
+
+/**
+ * Writes a feature vector into `target` at `offset` (dense, row-major), so callers can fill one
+ * preallocated batch buffer without intermediate arrays.
+ */
+export function writeDense(value: FeatureVector, target: Float32Array, offset: number): void {
+  if (isSparseVector(value)) {
+    const { indices, values } = value;
+    for (let i = 0; i < indices.length; i++) target[offset + indices[i]!] = values[i]!;
+    return;
+  }
+  for (let i = 0; i < value.length; i++) target[offset + i] = value[i]!;
+}
+
+/** The record's id as reports show it (the `id` field when present, else its position). */
+export function recordId(record: DataRecord, fallback: number): string | number {
+  const id = record.id;
+  return typeof id === 'string' || typeof id === 'number' ? id : fallback;
+}
