@@ -5,8 +5,8 @@ export interface Random {
   next(): number;
   /** An integer in [0, n). */
   int(n: number): number;
-  /** Shuffles `items` in place (Fisher–Yates) and returns it. */
-  shuffle<T>(items: T[]): T[];
+  /** Shuffles `items` (an array or typed array) in place (Fisher–Yates) and returns it. */
+  shuffle<A extends { length: number; [index: number]: unknown }>(items: A): A;
   /** An independent generator derived from this seed and a label, so adding one consumer does not shift the others. */
   fork(label: string): Random;
 }
@@ -37,11 +37,11 @@ export function createRandom(seed: number): Random {
     seed: initial,
     next,
     int: (n) => Math.floor(next() * n),
-    shuffle<T>(items: T[]): T[] {
+    shuffle<A extends { length: number; [index: number]: unknown }>(items: A): A {
       for (let i = items.length - 1; i > 0; i--) {
         const j = Math.floor(next() * (i + 1));
-        const tmp = items[i]!;
-        items[i] = items[j]!;
+        const tmp = items[i];
+        items[i] = items[j];
         items[j] = tmp;
       }
       return items;

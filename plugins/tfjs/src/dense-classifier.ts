@@ -1,0 +1,197 @@
+import {
+  type Batch,
+  type DataRecord,
+  type Dataset,
+  type Estimator,
+  type Model,
+  type ModelState,
+  STAGE_PARAMS,
+  type StageContext,
+  type Static,
+  TributaryError,
+  Type,
+  defineStage,
+  inject,
+  injectable,
+  stageSpec,
+} from '@tributary/core';
+import { type BackendName, useBackend } from './backend.js';
+import { buildNetwork, networkParams } from './network.js';
+import { NetworkModel, type NetworkState, restoreNetwork, scalerFromJson, scalerToJson } from './network-model.js';
+import { trainNetwork } from './train.js';
+import { collectTrainingSet, fitScaler } from './training-set.js';
+
+const Label = Type.Union([Type.Number(), Type.String(), Type.Boolean()]);
+
+export const DenseClassifierParams = Type.Object(
+  {
+    ...networkParams,
+    /** Binary (two classes): the probability of the second class. More classes: the array of class probabilities. */
+    output: Type.String({ default: 'score' }),
+    /** The predicted class. */
+    prediction: Type.String({ default: 'prediction' }),
+    /** The classes in order; by default the sorted distinct labels of the training data. The second of two is the positive class. */
+    classes: Type.Optional(Type.Array(Label, { minItems: 2, uniqueItems: true })),
+    /** Binary only: predict the positive class when its probability is at least this. */
+    threshold: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
+    /** Loss weight per class: `balanced` (n / (k × n_class)) or a map from class to weight. */
+    classWeight: Type.Optional(Type.Union([Type.Literal('balanced'), Type.Record(Type.String(), Type.Number({ exclusiveMinimum: 0 }))])),
+  },
+  { additionalProperties: false },
+);
+export type DenseClassifierParams = Static<typeof DenseClassifierParams>;
+type Label = number | string | boolean;
+
+function sortClasses(labels: Iterable<Label>): Label[] {
+  return [...new Set(labels)].sort((a, b) =>
+    typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0,
+  );
+}
+
+class DenseClassifierModel extends NetworkModel implements Model {
+  readonly kind = 'tfjs:dense-classifier';
+
+  constructor(
+    state: NetworkState,
+    private readonly params: DenseClassifierParams,
+    readonly classes: readonly Label[],
+    private readonly meta: Record<string, unknown>,
+  ) {
+    super(state, params.input);
+  }
+
+  transform(batch: Batch, ctx: StageContext): Batch {
+    const { records, values, units } = this.outputs(batch, ctx);
+    const { output, prediction, threshold } = this.params;
+    return records.map((record, r) => {
+      if (units === 1) {
+        const score = values[r]!;
+        return { ...record, [output]: score, [prediction]: this.classes[score >= threshold ? 1 : 0] };
+      }
+      const probabilities = Array.from(values.subarray(r * units, (r + 1) * units));
+      let best = 0;
+      for (let k = 1; k < units; k++) if (probabilities[k]! > probabilities[best]!) best = k;
+      return { ...record, [output]: probabilities, [prediction]: this.classes[best] };
+    });
+  }
+
+  async save(): Promise<ModelState> {
+    return { meta: { ...this.meta, classes: [...this.classes] } as ModelState['meta'], files: await this.saveNetwork() };
+  }
+}
+
+/**
+ * A dense neural network classifier (TensorFlow.js): hidden layers, dropout, Adam/SGD, sigmoid +
+ * binary cross-entropy for two classes or softmax + categorical cross-entropy for more, validation
+ * hold-out, early stopping, class weights, seeded initialisation and shuffling. Trains on batches
+ * densified one at a time, so sparse TF-IDF input never becomes a dense matrix of the whole corpus.
+ */
+@injectable()
+export class DenseClassifier implements Estimator {
+  readonly kind = 'tfjs:dense-classifier';
+
+  constructor(@inject(STAGE_PARAMS) private readonly params: DenseClassifierParams) {}
+
+  async fit(data: Dataset<DataRecord>, ctx: StageContext): Promise<Model> {
+    const p = this.params;
+    const backend = await useBackend(p.backend);
+    const allowed = p.classes ? new Set<unknown>(p.classes) : undefined;
+    const set = await collectTrainingSet(data, p.input, p.label, this.kind, ctx, (value) => {
+      if (!(typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)))) {
+        return `is not a class label (a number, string or boolean), got ${value === null ? 'null' : typeof value}`;
+      }
+      if (allowed && !allowed.has(value)) return `holds ${JSON.stringify(value)}, which is not one of the classes ${JSON.stringify(p.classes)}`;
+      return undefined;
+    });
+    const classes = p.classes ? [...p.classes] : sortClasses(set.labels as Label[]);
+    if (classes.length < 2) {
+      throw new TributaryError('INVALID_DATA', {
+        stage: this.kind,
+        message: `A classifier needs at least two classes in its training data; '${p.label}' only holds ${JSON.stringify(classes[0])}. Check the split (stratify by the label) or the labelling.`,
+      });
+    }
+    const index = new Map<unknown, number>(classes.map((c, i) => [c, i]));
+    const binary = classes.length === 2;
+    const units = binary ? 1 : classes.length;
+    const n = set.features.length;
+    const strata = Int32Array.from(set.labels, (l) => index.get(l)!);
+    const targets = new Float32Array(n * units);
+    for (let i = 0; i < n; i++) {
+      if (binary) targets[i] = strata[i]!;
+      else targets[i * units + strata[i]!] = 1;
+    }
+    let classWeight: Record<number, number> | undefined;
+    if (p.classWeight === 'balanced') {
+      const counts = new Array<number>(classes.length).fill(0);
+      for (const s of strata) counts[s]!++;
+      classWeight = Object.fromEntries(counts.map((c, i) => [i, c === 0 ? 0 : n / (classes.length * c)]));
+    } else if (p.classWeight) {
+      const weights = p.classWeight;
+      classWeight = Object.fromEntries(classes.map((c, i) => [i, weights[String(c)] ?? 1]));
+    }
+    const scaler = p.scale === 'none' ? undefined : fitScaler(set.features, set.dim, p.scale);
+    const network = buildNetwork(backend, {
+      inputDim: set.dim,
+      hidden: p.hidden,
+      activation: p.activation,
+      dropout: p.dropout,
+      l2: p.l2,
+      outputUnits: units,
+      outputActivation: binary ? 'sigmoid' : 'softmax',
+      seed: p.seed,
+    });
+    ctx.logger.info('training dense classifier', { backend: backend.name, records: n, features: set.dim, classes: classes.length });
+    let result;
+    try {
+      result = await trainNetwork(backend, network, set, targets, units, scaler, {
+        epochs: p.epochs,
+        batchSize: p.batchSize,
+        validationSplit: p.validationSplit,
+        earlyStopping: p.earlyStopping,
+        seed: p.seed,
+        optimizer: p.optimizer,
+        ...(p.learningRate === undefined ? {} : { learningRate: p.learningRate }),
+        loss: binary ? 'binaryCrossentropy' : 'categoricalCrossentropy',
+        ...(classWeight ? { classWeight } : {}),
+        strata,
+      }, ctx);
+    } catch (error) {
+      network.dispose();
+      throw error;
+    }
+    const meta = {
+      backend: backend.name as BackendName,
+      inputDim: set.dim,
+      trainedOn: n,
+      epochsRun: result.epochsRun,
+      bestEpoch: result.bestEpoch ?? null,
+      history: result.history,
+      scaler: scalerToJson(scaler),
+    };
+    return new DenseClassifierModel({ backend, network, inputDim: set.dim, scaler }, p, classes, meta);
+  }
+
+  async load(state: ModelState): Promise<Model> {
+    const backend = await useBackend(this.params.backend);
+    const network = await restoreNetwork(backend, state.files, this.kind);
+    const meta = state.meta as Record<string, unknown>;
+    const { classes: _classes, ...rest } = meta;
+    return new DenseClassifierModel(
+      { backend, network, inputDim: meta.inputDim as number, scaler: scalerFromJson(meta.scaler) },
+      this.params,
+      meta.classes as Label[],
+      rest,
+    );
+  }
+}
+
+export const denseClassifierStage = defineStage({
+  kind: 'tfjs:dense-classifier',
+  description: 'Dense neural network classifier (TensorFlow.js).',
+  params: DenseClassifierParams,
+  fields: (p) => ({ reads: [p.input], writes: [p.output, p.prediction] }),
+  implementation: DenseClassifier,
+});
+
+/** `denseClassifier({ hidden: [{ units: 10 }, { units: 10 }], epochs: 10 })` */
+export const denseClassifier = stageSpec<Partial<DenseClassifierParams>>('tfjs:dense-classifier');

@@ -1,0 +1,85 @@
+import { type Batch, type DataRecord, type FeatureVector, type JsonObject, type StageContext, TributaryError } from '@tributary/core';
+import type { Backend } from './backend.js';
+import { loadNetwork, saveNetwork } from './model-io.js';
+import { type Scaler, featureProblem, fillRows } from './training-set.js';
+
+type LayersModel = import('@tensorflow/tfjs-layers').LayersModel;
+
+export interface NetworkState {
+  readonly backend: Backend;
+  readonly network: LayersModel;
+  readonly inputDim: number;
+  readonly scaler: Scaler | undefined;
+}
+
+/** Saved form of a scaler (float32 values survive JSON exactly). */
+export function scalerToJson(scaler: Scaler | undefined): JsonObject | null {
+  return scaler ? { offset: Array.from(scaler.offset), factor: Array.from(scaler.factor) } : null;
+}
+
+export function scalerFromJson(value: unknown): Scaler | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const { offset, factor } = value as { offset: number[]; factor: number[] };
+  return { offset: Float32Array.from(offset), factor: Float32Array.from(factor) };
+}
+
+/**
+ * The fitted network of a dense stage: runs batches through it with every tensor released before
+ * returning (numbers out, no tensors), and saves/loads it through the artifact's own files.
+ */
+export abstract class NetworkModel {
+  abstract readonly kind: string;
+  private disposed = false;
+
+  constructor(
+    protected readonly state: NetworkState,
+    private readonly input: string,
+  ) {}
+
+  /** The network's outputs for the valid records of a batch (rows × units); invalid records are rejected. */
+  protected outputs(batch: Batch, ctx: StageContext): { records: DataRecord[]; values: Float32Array; units: number } {
+    if (this.disposed) throw new TributaryError('DISPOSED', { stage: this.kind, message: `Stage '${this.kind}' was disposed; load the model again to use it.` });
+    const { tf, } = this.state.backend;
+    const { inputDim, network, scaler } = this.state;
+    const records: DataRecord[] = [];
+    const vectors: FeatureVector[] = [];
+    for (const record of batch) {
+      const problem = featureProblem(record[this.input], inputDim);
+      if (problem) {
+        ctx.reject(record, new TributaryError('INVALID_RECORD', { stage: this.kind, message: `Field '${this.input}' ${problem}.` }));
+        continue;
+      }
+      records.push(record);
+      vectors.push(record[this.input] as FeatureVector);
+    }
+    const units = (network.outputs[0]!.shape[1] as number) ?? 1;
+    if (records.length === 0) return { records, values: new Float32Array(0), units };
+    const x = new Float32Array(records.length * inputDim);
+    fillRows(vectors, Int32Array.from(vectors.keys()), 0, vectors.length, inputDim, scaler, x);
+    const values = tf.tidy(() => {
+      const input = tf.tensor2d(x, [records.length, inputDim]);
+      const output = network.predict(input) as import('@tensorflow/tfjs-core').Tensor;
+      return output.dataSync() as Float32Array;
+    });
+    return { records, values: Float32Array.from(values), units };
+  }
+
+  protected async saveNetwork(): Promise<{ 'model.json': string; 'weights.bin': Uint8Array }> {
+    return saveNetwork(this.state.backend, this.state.network);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.state.network.dispose();
+  }
+}
+
+export async function restoreNetwork(backend: Backend, files: Readonly<Record<string, Uint8Array | string>> | undefined, kind: string): Promise<LayersModel> {
+  const json = files?.['model.json'];
+  const weights = files?.['weights.bin'];
+  if (json === undefined || !(weights instanceof Uint8Array)) {
+    throw new TributaryError('ARTIFACT_CORRUPT', { stage: kind, message: `The saved state of '${kind}' lacks model.json or weights.bin. Re-save the model.` });
+  }
+  return loadNetwork(backend, { 'model.json': json, 'weights.bin': weights });
+}

@@ -1,0 +1,116 @@
+import { Type } from '@tributary/core';
+import type { Backend } from './backend.js';
+import { seededDropoutClass } from './seeded-dropout.js';
+
+type LayersModel = import('@tensorflow/tfjs-layers').LayersModel;
+
+export const ACTIVATIONS = ['relu', 'elu', 'selu', 'tanh', 'sigmoid', 'softplus', 'linear', 'swish'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+
+export const Activation = Type.Union(ACTIVATIONS.map((a) => Type.Literal(a)));
+
+export const HiddenLayer = Type.Object(
+  {
+    units: Type.Integer({ minimum: 1 }),
+    activation: Type.Optional(Activation),
+    dropout: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+/** Params shared by every dense network stage. */
+export const networkParams = {
+  /** Features in: a number array, a Float32Array, or a sparse vector (TF-IDF). */
+  input: Type.String({ default: 'features' }),
+  label: Type.String({ default: 'label' }),
+  hidden: Type.Array(HiddenLayer, { default: [{ units: 16 }] }),
+  /** Activation of hidden layers that do not name their own. */
+  activation: Type.Union(ACTIVATIONS.map((a) => Type.Literal(a)), { default: 'relu' }),
+  /** Dropout after hidden layers that do not set their own. */
+  dropout: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0 }),
+  /** L2 penalty on the kernels. */
+  l2: Type.Number({ minimum: 0, default: 0 }),
+  optimizer: Type.Union([Type.Literal('adam'), Type.Literal('sgd'), Type.Literal('rmsprop'), Type.Literal('adagrad')], { default: 'adam' }),
+  /** Default: 0.001 for adam and rmsprop, 0.01 for sgd and adagrad. */
+  learningRate: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  epochs: Type.Integer({ minimum: 1, default: 10 }),
+  batchSize: Type.Integer({ minimum: 1, default: 32 }),
+  /** Fraction of the training records held out (seeded, stratified for classifiers) to validate each epoch. */
+  validationSplit: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0 }),
+  /** Stop when the monitored loss has not improved by `minDelta` for `patience` epochs, then restore the best weights. */
+  earlyStopping: Type.Union(
+    [
+      Type.Literal(false),
+      Type.Object(
+        {
+          patience: Type.Integer({ minimum: 1, default: 3 }),
+          minDelta: Type.Number({ minimum: 0, default: 0 }),
+          monitor: Type.Union([Type.Literal('val_loss'), Type.Literal('loss')], { default: 'val_loss' }),
+          restoreBest: Type.Boolean({ default: true }),
+        },
+        { additionalProperties: false },
+      ),
+    ],
+    { default: false },
+  ),
+  /** Scaling of the features, learned on the training records: `minmax` to [0, 1], `standard` to mean 0 and sd 1. A constant feature scales to 0. */
+  scale: Type.Union([Type.Literal('none'), Type.Literal('minmax'), Type.Literal('standard')], { default: 'none' }),
+  /** Seeds the initial weights, the shuffling, the validation hold-out and dropout. */
+  seed: Type.Integer({ default: 42 }),
+  backend: Type.Union([Type.Literal('auto'), Type.Literal('tensorflow'), Type.Literal('wasm'), Type.Literal('cpu')], { default: 'auto' }),
+};
+
+export interface NetworkShape {
+  readonly inputDim: number;
+  readonly hidden: ReadonlyArray<{ units: number; activation?: Activation; dropout?: number }>;
+  readonly activation: Activation;
+  readonly dropout: number;
+  readonly l2: number;
+  readonly outputUnits: number;
+  readonly outputActivation: 'sigmoid' | 'softmax' | 'linear';
+  readonly seed: number;
+}
+
+/** Builds a sequential dense network with seeded Glorot-uniform kernels and zero biases. */
+export function buildNetwork(backend: Backend, shape: NetworkShape): LayersModel {
+  const { tf, tfl } = backend;
+  const SeededDropout = seededDropoutClass(tf, tfl);
+  const model = tfl.sequential();
+  const regularizer = shape.l2 > 0 ? tfl.regularizers.l2({ l2: shape.l2 }) : undefined;
+  shape.hidden.forEach((layer, i) => {
+    model.add(
+      tfl.layers.dense({
+        units: layer.units,
+        activation: layer.activation ?? shape.activation,
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: shape.seed + i }),
+        ...(regularizer ? { kernelRegularizer: regularizer } : {}),
+        ...(i === 0 ? { inputShape: [shape.inputDim] } : {}),
+      }),
+    );
+    const rate = layer.dropout ?? shape.dropout;
+    if (rate > 0) model.add(new SeededDropout({ rate, seed: shape.seed * 7919 + i * 104729 }));
+  });
+  model.add(
+    tfl.layers.dense({
+      units: shape.outputUnits,
+      activation: shape.outputActivation,
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: shape.seed + shape.hidden.length }),
+      ...(shape.hidden.length === 0 ? { inputShape: [shape.inputDim] } : {}),
+    }),
+  );
+  return model;
+}
+
+export function makeOptimizer(backend: Backend, name: 'adam' | 'sgd' | 'rmsprop' | 'adagrad', learningRate?: number) {
+  const { train } = backend.tf;
+  switch (name) {
+    case 'sgd':
+      return train.sgd(learningRate ?? 0.01);
+    case 'rmsprop':
+      return train.rmsprop(learningRate ?? 0.001);
+    case 'adagrad':
+      return train.adagrad(learningRate ?? 0.01);
+    default:
+      return train.adam(learningRate ?? 0.001);
+  }
+}

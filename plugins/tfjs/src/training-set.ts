@@ -1,0 +1,124 @@
+import {
+  type DataRecord,
+  type Dataset,
+  type FeatureVector,
+  type StageContext,
+  TributaryError,
+  featureLength,
+  isSparseVector,
+  writeDense,
+} from '@tributary/core';
+
+/** Per-feature affine scaling learned on the training records: x' = (x − offset) × factor. */
+export interface Scaler {
+  readonly offset: Float32Array;
+  readonly factor: Float32Array;
+}
+
+/** Why a feature value cannot be used, or undefined when it can. */
+export function featureProblem(value: unknown, dim: number | undefined): string | undefined {
+  const length = featureLength(value);
+  if (length === undefined) return `is not a feature vector (a number array, Float32Array or sparse vector), got ${value === null ? 'null' : typeof value}`;
+  if (dim !== undefined && length !== dim) return `has ${length} features, but the model takes ${dim}`;
+  const values = isSparseVector(value) ? value.values : (value as ArrayLike<number>);
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) return `holds a non-finite value (${values[i]}) at position ${isSparseVector(value) ? value.indices[i] : i}`;
+  }
+  return undefined;
+}
+
+/** The training records as kept in memory: references to their feature vectors (sparse stays sparse) and dense targets. */
+export interface TrainingSet {
+  readonly features: FeatureVector[];
+  readonly labels: unknown[];
+  readonly dim: number;
+}
+
+/**
+ * Reads the features and labels of the training records. Memory is what the vectors already take:
+ * sparse TF-IDF rows are not expanded into a dense documents × terms matrix; batches are densified one at a time.
+ */
+export async function collectTrainingSet(
+  data: Dataset<DataRecord>,
+  input: string,
+  label: string,
+  kind: string,
+  ctx: StageContext,
+  labelProblem: (value: unknown) => string | undefined,
+): Promise<TrainingSet> {
+  const features: FeatureVector[] = [];
+  const labels: unknown[] = [];
+  let dim: number | undefined;
+  for await (const record of data) {
+    const problem = featureProblem(record[input], dim);
+    const badLabel = labelProblem(record[label]);
+    if (problem || badLabel) {
+      ctx.reject(record, new TributaryError('INVALID_RECORD', { stage: kind, message: problem ? `Field '${input}' ${problem}.` : `Field '${label}' ${badLabel}.` }));
+      continue;
+    }
+    dim ??= featureLength(record[input]);
+    features.push(record[input] as FeatureVector);
+    labels.push(record[label]);
+  }
+  if (features.length === 0 || dim === undefined) {
+    throw new TributaryError('EMPTY_DATASET', { stage: kind, message: `Stage '${kind}' got no usable training records (fields '${input}' and '${label}'). Check that an earlier stage writes them.` });
+  }
+  return { features, labels, dim };
+}
+
+/** Learns min-max or standard scaling per feature; a constant feature gets factor 0, so it scales to 0 rather than NaN. */
+export function fitScaler(features: readonly FeatureVector[], dim: number, mode: 'minmax' | 'standard'): Scaler {
+  const row = new Float32Array(dim);
+  const a = new Float64Array(dim).fill(mode === 'minmax' ? Infinity : 0);
+  const b = new Float64Array(dim).fill(mode === 'minmax' ? -Infinity : 0);
+  for (const vector of features) {
+    row.fill(0);
+    writeDense(vector, row, 0);
+    for (let j = 0; j < dim; j++) {
+      const v = row[j]!;
+      if (mode === 'minmax') {
+        if (v < a[j]!) a[j] = v;
+        if (v > b[j]!) b[j] = v;
+      } else {
+        a[j]! += v;
+        b[j]! += v * v;
+      }
+    }
+  }
+  const offset = new Float32Array(dim);
+  const factor = new Float32Array(dim);
+  const n = features.length;
+  for (let j = 0; j < dim; j++) {
+    if (mode === 'minmax') {
+      offset[j] = a[j]!;
+      const range = b[j]! - a[j]!;
+      factor[j] = range > 0 ? 1 / range : 0;
+    } else {
+      const mean = a[j]! / n;
+      const variance = Math.max(0, b[j]! / n - mean * mean);
+      offset[j] = mean;
+      factor[j] = variance > 0 ? 1 / Math.sqrt(variance) : 0;
+    }
+  }
+  return { offset, factor };
+}
+
+/** Writes rows `order[start..end)` of `features` into `target` (dense, row-major), scaled when a scaler is given. */
+export function fillRows(
+  features: readonly FeatureVector[],
+  order: ArrayLike<number>,
+  start: number,
+  end: number,
+  dim: number,
+  scaler: Scaler | undefined,
+  target: Float32Array,
+): void {
+  target.fill(0, 0, (end - start) * dim);
+  for (let r = start; r < end; r++) {
+    const offset = (r - start) * dim;
+    writeDense(features[order[r]!]!, target, offset);
+    if (scaler) {
+      for (let j = 0; j < dim; j++) target[offset + j] = (target[offset + j]! - scaler.offset[j]!) * scaler.factor[j]!;
+    }
+  }
+}
