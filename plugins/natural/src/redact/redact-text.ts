@@ -21,6 +21,9 @@ const PATTERNS: Record<RedactionKind, RegExp> = {
   phone: /(?<![\p{L}\p{N}+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]\d{2,4}){1,3}(?![\p{L}\p{N}])/gu,
 };
 
+/** Shapes a phone pattern also matches but that are dates: 2002-08-22, 22.08.2002, 8/22/02. */
+const DATE = /^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})$/;
+
 const TRAILING_PUNCTUATION = /[.,;:!?)\]}]+$/;
 
 /** Replaces e-mail addresses, URLs, IP addresses and phone numbers with `__email__`, `__url__`, `__ip__`, `__phone__`. */
@@ -32,7 +35,7 @@ export function redactText(text: string, kinds: readonly RedactionKind[] = REDAC
     out = out.replace(PATTERNS[kind], (match: string) => {
       if (kind === 'phone') {
         const digits = match.replace(/\D/g, '').length;
-        if (digits < 7 || digits > 15) return match;
+        if (digits < 7 || digits > 15 || DATE.test(match)) return match;
       }
       // A URL or address at the end of a sentence keeps its full stop outside the placeholder.
       const tail = kind === 'url' ? (TRAILING_PUNCTUATION.exec(match)?.[0] ?? '') : '';

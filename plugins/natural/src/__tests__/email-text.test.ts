@@ -1,0 +1,103 @@
+import { RunReport, createRandom, createRuntime } from '@tributary/core';
+import { emailText, htmlToText, natural } from '@tributary/plugin-natural';
+import { describe, expect, it } from 'vitest';
+
+const crlf = (s: string) => s.replace(/\r?\n/g, '\r\n');
+
+async function textOf(raw: string | Buffer, params = {}) {
+  const model = await createRuntime({ plugins: [natural] }).pipeline([emailText(params)]).fit([]);
+  const [out] = await model.predict([{ id: 'm', raw }]);
+  return out!.text as string;
+}
+
+describe('emailText', () => {
+  it('decodes quoted-printable ISO-8859-1 and puts the subject first', async () => {
+    const raw = crlf(`Subject: =?ISO-8859-1?Q?R=E9sum=E9?=\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\nJe bois un caf=E9 =\n=E0 Paris.\n`);
+    expect(await textOf(raw)).toBe('Résumé\nJe bois un café à Paris.');
+  });
+
+  it('decodes windows-1252 bytes 0x80, 0x92 and 0x96 as €, ’ and – (case C23: Node 20’s TextDecoder gets these wrong)', async () => {
+    const head = Buffer.from(crlf('Subject: price\nContent-Type: text/plain; charset=windows-1252\n\n'), 'latin1');
+    const body = Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x2c, 0x33, 0x80, 0x2c, 0x69, 0x74, 0x92, 0x73, 0x20, 0x96, 0x20, 0x6f, 0x6b]);
+    expect(await textOf(Buffer.concat([head, body]))).toBe('price\ncafé,3€,it’s – ok');
+  });
+
+  it('decodes base64 UTF-8 parts and walks multipart/alternative, preferring text/plain', async () => {
+    const raw = crlf(`Subject: multi
+MIME-Version: 1.0
+Content-Type: multipart/alternative; boundary="b1"
+
+--b1
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: base64
+
+${Buffer.from('Grüße aus Köln 👋').toString('base64')}
+--b1
+Content-Type: text/html; charset=utf-8
+
+<p>HTML version</p>
+--b1--
+`);
+    expect(await textOf(raw)).toBe('multi\nGrüße aus Köln 👋');
+  });
+
+  it('strips tags, scripts and styles from HTML-only mail and decodes entities', async () => {
+    const raw = crlf(`Subject: offer\nContent-Type: text/html; charset=utf-8\n\n<html><head><title>Deal</title><style>p{color:red}</style></head><body><script>alert(1)</script><p>Tom &amp; Jerry&nbsp;&eacute;t&eacute; &#8364;5 &#x263A;</p><div>next<br>line</div></body></html>`);
+    expect(await textOf(raw)).toBe('offer\nDeal\nTom & Jerry été €5 ☺\nnext\nline');
+  });
+
+  it('leaves binary attachments out and keeps the text part', async () => {
+    const random = createRandom(1);
+    const binary = Buffer.from(Array.from({ length: 600 }, () => random.int(256))).toString('base64').replace(/(.{76})/g, '$1\n');
+    const raw = crlf(`Subject: report\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="XX"\n\n--XX\nContent-Type: text/plain\n\nSee attached.\n--XX\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\nContent-Disposition: attachment; filename="a.bin"\n\n${binary}\n--XX--\n`);
+    expect(await textOf(raw)).toBe('report\nSee attached.');
+  });
+
+  it('drops the mbox "From " separator line some corpora keep', async () => {
+    expect(await textOf('From someone@example.com  Thu Aug 22 13:17:22 2002\nSubject: hi\n\nbody')).toBe('hi\nbody');
+  });
+
+  it('handles an unknown charset without failing', async () => {
+    const text = await textOf(crlf('Subject: odd\nContent-Type: text/plain; charset=x-no-such-charset\n\nplain ascii words'));
+    expect(text).toContain('plain ascii words');
+  });
+
+  it('keeps a message with an empty body (subject only) and warns when there is no text at all', async () => {
+    expect(await textOf('Subject: only a subject\n\n')).toBe('only a subject');
+    const runtime = createRuntime({ plugins: [natural] });
+    const warnings: string[] = [];
+    runtime.events.on('warning', (e) => warnings.push(e.code));
+    const model = await runtime.pipeline([emailText()]).fit([]);
+    const out = await model.predict([{ id: 'empty', raw: '\n\n' }]);
+    expect(out).toHaveLength(1);
+    expect(warnings).toEqual(['EMPTY_TEXT']);
+  });
+
+  it('never stops the job on garbage: every record is output or rejected with a code', async () => {
+    const random = createRandom(7);
+    const records = [
+      ...Array.from({ length: 20 }, (_, i) => ({ id: `bin${i}`, raw: Buffer.from(Array.from({ length: 2000 }, () => random.int(256))) })),
+      { id: 'number', raw: 42 },
+      { id: 'missing' },
+      { id: 'huge', raw: Buffer.alloc(2048, 0x41) },
+    ];
+    const model = await createRuntime({ plugins: [natural] }).pipeline([emailText({ maxBytes: 1024 * 1024 })]).fit([]);
+    const small = await createRuntime({ plugins: [natural] }).pipeline([emailText({ maxBytes: 1024 })]).fit([]);
+    const report = new RunReport();
+    const out = await model.predict(records.slice(0, 22), { errorPolicy: 'skip', report });
+    expect(report.input).toBe(22);
+    expect(report.output + report.skipped).toBe(22);
+    expect(report.skipped).toBe(2);
+    expect(report.toJSON().rejections).toEqual({ 'natural:email-text': { INVALID_RECORD: 2 } });
+    for (const r of out) expect((r.text as string).isWellFormed()).toBe(true);
+    const huge = new RunReport();
+    await small.predict([records[22]!], { errorPolicy: 'skip', report: huge });
+    expect(huge.skipped).toBe(1);
+  });
+});
+
+describe('htmlToText', () => {
+  it('keeps inline text together and puts blocks on their own lines', () => {
+    expect(htmlToText('<p>Hello <b>big</b>world</p><ul><li>one</li><li>two</li></ul><!-- hidden -->')).toBe('Hello bigworld\none\ntwo');
+  });
+});
