@@ -1,0 +1,152 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { RunReport, createRuntime, isTributaryError, sparseVector } from '@tributary/core';
+import { denseClassifier, tfjs, useBackend } from '@tributary/plugin-tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import pkg from '../../package.json' with { type: 'json' };
+import { blobs, numTensors } from './helpers.js';
+
+// tf.memory() needs a backend; tensor counts are taken from the first test on.
+beforeAll(async () => {
+  await useBackend('auto');
+});
+
+const runtime = () => createRuntime({ plugins: [tfjs] });
+const fit = (params: Record<string, unknown>, data: Array<Record<string, unknown>>) => runtime().pipeline([denseClassifier(params)]).fit(data);
+const small = { hidden: [{ units: 8 }], epochs: 5, batchSize: 16 };
+
+describe('tfjs plugin', () => {
+  it('declares the version of its package', () => {
+    expect(tfjs.version).toBe(pkg.version);
+  });
+
+  it("selects tfjs-node when it loads, else the WASM backend, and records the choice in the model", async () => {
+    let hasNode = true;
+    try {
+      await import(/* @vite-ignore */ '@tensorflow/tfjs-node' as string);
+    } catch {
+      hasNode = false;
+    }
+    const backend = await useBackend('auto');
+    expect(backend.name).toBe(hasNode ? 'tensorflow' : 'wasm');
+    const model = await fit(small, blobs(64, 3, 1));
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tfjs-backend-')), 'm');
+    const manifest = await model.save(dir);
+    expect(manifest.stages[0]!.state!.meta.backend).toBe(backend.name);
+    await model.dispose();
+  });
+});
+
+describe('denseClassifier', () => {
+  it('learns a separable binary task', async () => {
+    const model = await fit({ ...small, epochs: 10 }, blobs(400, 4, 2));
+    const out = await model.predict(blobs(200, 4, 3));
+    const test = blobs(200, 4, 3);
+    const accuracy = out.filter((r, i) => r.prediction === test[i]!.label).length / out.length;
+    expect(accuracy).toBeGreaterThan(0.95);
+    for (const r of out) expect(r.score).toBeGreaterThanOrEqual(0);
+    await model.dispose();
+  });
+
+  it('learns three classes with softmax and predicts class labels', async () => {
+    const data = Array.from({ length: 300 }, (_, i) => {
+      const k = i % 3;
+      const c = [[3, 0], [0, 3], [-3, -3]][k]!;
+      return { label: ['red', 'green', 'blue'][k], features: [c[0]! + Math.sin(i), c[1]! + Math.cos(i * 1.3)] };
+    });
+    const model = await fit({ hidden: [{ units: 8 }], epochs: 30, batchSize: 16, learningRate: 0.02 }, data);
+    const out = await model.predict(data);
+    expect(out.filter((r, i) => r.prediction === data[i]!.label).length / data.length).toBeGreaterThan(0.9);
+    const probabilities = out[0]!.score as number[];
+    expect(probabilities).toHaveLength(3);
+    expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    await model.dispose();
+  });
+
+  it('is reproducible under a seed and differs under another', async () => {
+    const data = blobs(128, 5, 4);
+    const probe = blobs(20, 5, 5);
+    const scores = async (seed: number) => {
+      const model = await fit({ ...small, seed, dropout: 0.2, validationSplit: 0.25 }, data);
+      const out = (await model.predict(probe)).map((r) => r.score as number);
+      await model.dispose();
+      return out;
+    };
+    const a = await scores(7);
+    const b = await scores(7);
+    const c = await scores(8);
+    expect(b).toEqual(a);
+    expect(c).not.toEqual(a);
+  });
+
+  it('trains on sparse vectors as well as dense ones, with identical results', async () => {
+    const dense = blobs(96, 6, 6);
+    const sparse = dense.map((r) => ({ ...r, features: sparseVector(6, Int32Array.from([0, 1, 2, 3, 4, 5]), Float32Array.from(r.features)) }));
+    const denseF32 = dense.map((r) => ({ ...r, features: Float32Array.from(r.features) }));
+    const a = await fit(small, denseF32);
+    const b = await fit(small, sparse);
+    const probe = denseF32.slice(0, 10);
+    expect((await b.predict(probe)).map((r) => r.score)).toEqual((await a.predict(probe)).map((r) => r.score));
+    await a.dispose();
+    await b.dispose();
+  });
+
+  it('stops early when the monitored loss stops improving and keeps the best weights', async () => {
+    const model = await fit({ ...small, epochs: 20, earlyStopping: { monitor: 'loss', patience: 1, minDelta: 100 } }, blobs(64, 3, 8));
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tfjs-es-')), 'm');
+    const meta = (await model.save(dir)).stages[0]!.state!.meta;
+    // Epoch 1 sets the best; no later epoch improves by 100, so patience 1 stops after epoch 2.
+    expect(meta.epochsRun).toBe(2);
+    expect(meta.bestEpoch).toBe(1);
+    await model.dispose();
+  });
+
+  it('rejects records with missing, ragged or non-finite features, and labels that are not classes', async () => {
+    const data = [...blobs(40, 3, 9), { id: 'nan', label: 1, features: [1, Number.NaN, 0] }, { id: 'short', label: 0, features: [1, 2] }, { id: 'none', label: 1 }, { id: 'obj', label: { a: 1 }, features: [0, 0, 0] }];
+    const model = await runtime().pipeline([denseClassifier(small)]).fit(data, { errorPolicy: 'skip' });
+    expect(model.fitReport!.skipped).toBe(4);
+    expect(model.fitReport!.output).toBe(40);
+    const report = new RunReport();
+    const out = await model.predict([{ id: 'ok', features: [1, 1, 1] }, { id: 'bad', features: [1, 1] }], { errorPolicy: 'skip', report });
+    expect(out.map((r) => r.id)).toEqual(['ok']);
+    expect(report.samples[0]).toMatchObject({ recordId: 'bad', code: 'INVALID_RECORD' });
+    await model.dispose();
+  });
+
+  it('names the stage and the param when params are invalid', () => {
+    try {
+      runtime().resolve(denseClassifier({ epochs: 0 }));
+      expect.unreachable();
+    } catch (error) {
+      expect(isTributaryError(error, 'INVALID_PARAMS')).toBe(true);
+      expect(error).toMatchObject({ stage: 'tfjs:dense-classifier', param: 'epochs' });
+    }
+  });
+
+  it('refuses training data with a single class', async () => {
+    await expect(fit(small, blobs(20, 2, 1).map((r) => ({ ...r, label: 1 })))).rejects.toMatchObject({ code: 'INVALID_DATA' });
+  });
+});
+
+describe('tensor accounting (case C16)', () => {
+  it('leaves no tensor behind across predict calls and batches, and none after dispose', async () => {
+    const before = numTensors();
+    const model = await fit(small, blobs(64, 4, 10));
+    const afterFit = numTensors();
+    // Only the network's own variables stay: 2 dense layers × (kernel + bias).
+    expect(afterFit - before).toBe(4);
+    for (let i = 0; i < 5; i++) await model.predict(blobs(50, 4, 20 + i), { batchSize: 7 });
+    expect(numTensors()).toBe(afterFit);
+    await model.dispose();
+    expect(numTensors()).toBe(before);
+  });
+
+  it('leaves none behind when training fails or early stopping keeps weights', async () => {
+    const before = numTensors();
+    await expect(fit(small, blobs(20, 2, 1).map((r) => ({ ...r, label: 0 })))).rejects.toBeDefined();
+    const model = await fit({ ...small, validationSplit: 0.2, earlyStopping: { patience: 1 } }, blobs(64, 3, 11));
+    await model.dispose();
+    expect(numTensors()).toBe(before);
+  });
+});
