@@ -1,4 +1,5 @@
 import type { Backend } from './backend.js';
+import { seededDropoutClass } from './seeded-dropout.js';
 
 type LayersModel = import('@tensorflow/tfjs-layers').LayersModel;
 
@@ -31,6 +32,8 @@ export async function saveNetwork(backend: Backend, model: LayersModel): Promise
 /** Loads a network saved by `saveNetwork` from memory (`fromMemory`), bit-identical to what was saved. */
 export async function loadNetwork(backend: Backend, files: { 'model.json': Uint8Array | string; 'weights.bin': Uint8Array }): Promise<LayersModel> {
   const { tf, tfl } = backend;
+  // A saved network may contain our seeded dropout layer; its class must be known before deserialising.
+  seededDropoutClass(tf, tfl);
   const json = typeof files['model.json'] === 'string' ? files['model.json'] : new TextDecoder().decode(files['model.json']);
   const { modelTopology, weightSpecs } = JSON.parse(json) as { modelTopology: object; weightSpecs: import('@tensorflow/tfjs-core').io.WeightsManifestEntry[] };
   const bytes = files['weights.bin'];
