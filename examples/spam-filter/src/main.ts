@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const out = path.resolve(cwd, values.out!);
   const say = (line: string) => process.stderr.write(`${line}\n`);
   const started = performance.now();
-  const result = await trainSpamFilter({ out, ...(limit ? { limit } : {}), logger: streamLogger('warn'), progress: say });
+  const result = await trainSpamFilter({ out, ...(limit ? { limit } : {}), logger: streamLogger('info'), progress: say });
   const { evaluation: e, model } = result;
   const run = model.fitReport!.toJSON();
   say(`\ntraining records: ${run.input} read, ${run.output} used, ${run.skipped} skipped ${JSON.stringify(run.rejections)}`);
