@@ -15,11 +15,10 @@ import {
   injectable,
   stageSpec,
 } from '@tributary/core';
-import { type BackendName, useBackend } from './backend.js';
-import { buildNetwork, networkParams } from './network.js';
-import { NetworkModel, type NetworkState, restoreNetwork, scalerFromJson, scalerToJson } from './network-model.js';
-import { trainNetwork } from './train.js';
-import { collectTrainingSet, fitScaler } from './training-set.js';
+import { fitNetwork, loadNetworkState } from './fit-network.js';
+import { networkParams } from './network.js';
+import { NetworkModel, type NetworkState } from './network-model.js';
+import { collectTrainingSet } from './training-set.js';
 
 const Label = Type.Union([Type.Number(), Type.String(), Type.Boolean()]);
 
@@ -94,7 +93,6 @@ export class DenseClassifier implements Estimator {
 
   async fit(data: Dataset<DataRecord>, ctx: StageContext): Promise<Model> {
     const p = this.params;
-    const backend = await useBackend(p.backend);
     const allowed = p.classes ? new Set<unknown>(p.classes) : undefined;
     const set = await collectTrainingSet(data, p.input, p.label, this.kind, ctx, (value) => {
       if (!(typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)))) {
@@ -129,59 +127,21 @@ export class DenseClassifier implements Estimator {
       const weights = p.classWeight;
       classWeight = Object.fromEntries(classes.map((c, i) => [i, weights[String(c)] ?? 1]));
     }
-    const scaler = p.scale === 'none' ? undefined : fitScaler(set.features, set.dim, p.scale);
-    const network = buildNetwork(backend, {
-      inputDim: set.dim,
-      hidden: p.hidden,
-      activation: p.activation,
-      dropout: p.dropout,
-      l2: p.l2,
-      outputUnits: units,
+    const { state, meta } = await fitNetwork(p, set, {
+      targets,
+      units,
       outputActivation: binary ? 'sigmoid' : 'softmax',
-      seed: p.seed,
-    });
-    ctx.logger.info('training dense classifier', { backend: backend.name, records: n, features: set.dim, classes: classes.length });
-    let result;
-    try {
-      result = await trainNetwork(backend, network, set, targets, units, scaler, {
-        epochs: p.epochs,
-        batchSize: p.batchSize,
-        validationSplit: p.validationSplit,
-        earlyStopping: p.earlyStopping,
-        seed: p.seed,
-        optimizer: p.optimizer,
-        ...(p.learningRate === undefined ? {} : { learningRate: p.learningRate }),
-        loss: binary ? 'binaryCrossentropy' : 'categoricalCrossentropy',
-        ...(classWeight ? { classWeight } : {}),
-        strata,
-      }, ctx);
-    } catch (error) {
-      network.dispose();
-      throw error;
-    }
-    const meta = {
-      backend: backend.name as BackendName,
-      inputDim: set.dim,
-      trainedOn: n,
-      epochsRun: result.epochsRun,
-      bestEpoch: result.bestEpoch ?? null,
-      history: result.history,
-      scaler: scalerToJson(scaler),
-    };
-    return new DenseClassifierModel({ backend, network, inputDim: set.dim, scaler }, p, classes, meta);
+      loss: binary ? 'binaryCrossentropy' : 'categoricalCrossentropy',
+      strata,
+      ...(classWeight ? { classWeight } : {}),
+    }, ctx);
+    return new DenseClassifierModel(state, p, classes, meta);
   }
 
-  async load(state: ModelState): Promise<Model> {
-    const backend = await useBackend(this.params.backend);
-    const network = await restoreNetwork(backend, state.files, this.kind);
-    const meta = state.meta as Record<string, unknown>;
-    const { classes: _classes, ...rest } = meta;
-    return new DenseClassifierModel(
-      { backend, network, inputDim: meta.inputDim as number, scaler: scalerFromJson(meta.scaler) },
-      this.params,
-      meta.classes as Label[],
-      rest,
-    );
+  async load(saved: ModelState): Promise<Model> {
+    const { state, meta } = await loadNetworkState(this.params.backend, saved, this.kind);
+    const { classes, ...rest } = meta;
+    return new DenseClassifierModel(state, this.params, classes as Label[], rest);
   }
 }
 

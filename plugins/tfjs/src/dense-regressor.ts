@@ -14,10 +14,9 @@ import {
   injectable,
   stageSpec,
 } from '@tributary/core';
-import { useBackend } from './backend.js';
-import { buildNetwork, networkParams } from './network.js';
-import { NetworkModel, type NetworkState, restoreNetwork, scalerFromJson, scalerToJson } from './network-model.js';
-import { trainNetwork } from './train.js';
+import { fitNetwork, loadNetworkState } from './fit-network.js';
+import { networkParams } from './network.js';
+import { NetworkModel, type NetworkState, scalerFromJson, scalerToJson } from './network-model.js';
 import { type Scaler, collectTrainingSet, fitScaler } from './training-set.js';
 
 export const DenseRegressorParams = Type.Object(
@@ -66,64 +65,19 @@ export class DenseRegressor implements Estimator {
 
   async fit(data: Dataset<DataRecord>, ctx: StageContext): Promise<Model> {
     const p = this.params;
-    const backend = await useBackend(p.backend);
     const set = await collectTrainingSet(data, p.input, p.label, this.kind, ctx, (value) =>
       typeof value === 'number' && Number.isFinite(value) ? undefined : `is not a finite number (got ${String(value)})`,
     );
-    const n = set.features.length;
     const raw = Float32Array.from(set.labels as number[]);
     const target = p.scaleTarget === 'none' ? undefined : fitScaler(Array.from(raw, (v) => [v]), 1, p.scaleTarget);
     const targets = target ? raw.map((v) => (v - target.offset[0]!) * target.factor[0]!) : raw;
-    const scaler = p.scale === 'none' ? undefined : fitScaler(set.features, set.dim, p.scale);
-    const network = buildNetwork(backend, {
-      inputDim: set.dim,
-      hidden: p.hidden,
-      activation: p.activation,
-      dropout: p.dropout,
-      l2: p.l2,
-      outputUnits: 1,
-      outputActivation: 'linear',
-      seed: p.seed,
-    });
-    let result;
-    try {
-      result = await trainNetwork(backend, network, set, targets, 1, scaler, {
-        epochs: p.epochs,
-        batchSize: p.batchSize,
-        validationSplit: p.validationSplit,
-        earlyStopping: p.earlyStopping,
-        seed: p.seed,
-        optimizer: p.optimizer,
-        ...(p.learningRate === undefined ? {} : { learningRate: p.learningRate }),
-        loss: p.loss,
-      }, ctx);
-    } catch (error) {
-      network.dispose();
-      throw error;
-    }
-    const meta = {
-      backend: backend.name,
-      inputDim: set.dim,
-      trainedOn: n,
-      epochsRun: result.epochsRun,
-      bestEpoch: result.bestEpoch ?? null,
-      history: result.history,
-      scaler: scalerToJson(scaler),
-      target: scalerToJson(target),
-    };
-    return new DenseRegressorModel({ backend, network, inputDim: set.dim, scaler }, p, target, meta);
+    const { state, meta } = await fitNetwork(p, set, { targets, units: 1, outputActivation: 'linear', loss: p.loss }, ctx);
+    return new DenseRegressorModel(state, p, target, { ...meta, target: scalerToJson(target) });
   }
 
-  async load(state: ModelState): Promise<Model> {
-    const backend = await useBackend(this.params.backend);
-    const network = await restoreNetwork(backend, state.files, this.kind);
-    const meta = state.meta as Record<string, unknown>;
-    return new DenseRegressorModel(
-      { backend, network, inputDim: meta.inputDim as number, scaler: scalerFromJson(meta.scaler) },
-      this.params,
-      scalerFromJson(meta.target),
-      meta,
-    );
+  async load(saved: ModelState): Promise<Model> {
+    const { state, meta } = await loadNetworkState(this.params.backend, saved, this.kind);
+    return new DenseRegressorModel(state, this.params, scalerFromJson(meta.target), meta);
   }
 }
 

@@ -1,4 +1,5 @@
-import { type Batch, STAGE_PARAMS, type Stage, type StageContext, type Static, TributaryError, Type, defineStage, inject, injectable, stageSpec } from '@tributary/core';
+import { type Batch, STAGE_PARAMS, type Stage, type StageContext, type Static, Type, defineStage, inject, injectable, stageSpec } from '@tributary/core';
+import { mapText } from '../record-fields.js';
 import { REDACTION_KINDS, redactText } from './redact-text.js';
 
 export const RedactParams = Type.Object(
@@ -28,17 +29,10 @@ export class RedactStage implements Stage {
   transform(batch: Batch, ctx: StageContext): Batch {
     const { input, kinds, countsField } = this.params;
     const output = this.params.output ?? input;
-    const out: Batch = [];
-    for (const record of batch) {
-      const text = record[input];
-      if (typeof text !== 'string') {
-        ctx.reject(record, new TributaryError('INVALID_RECORD', { stage: this.kind, message: `Field '${input}' is not text (got ${typeof text}).` }));
-        continue;
-      }
+    return mapText(batch, ctx, input, (text, record) => {
       const result = redactText(text, kinds);
-      out.push({ ...record, [output]: result.text, ...(countsField ? { [countsField]: result.counts } : {}) });
-    }
-    return out;
+      return { ...record, [output]: result.text, ...(countsField ? { [countsField]: result.counts } : {}) };
+    });
   }
 }
 

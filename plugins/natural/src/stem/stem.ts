@@ -1,5 +1,5 @@
 import { type Batch, STAGE_PARAMS, type Stage, type StageContext, type Static, Type, defineStage, inject, injectable, stageSpec } from '@tributary/core';
-import { readTokens } from '../tokens-field.js';
+import { mapTokens } from '../record-fields.js';
 import { createStemmer } from './stemmer.js';
 
 export const StemParams = Type.Object(
@@ -30,13 +30,7 @@ export class StemStage implements Stage {
 
   transform(batch: Batch, ctx: StageContext): Batch {
     const { input } = this.params;
-    const output = this.params.output ?? input;
-    const out: Batch = [];
-    for (const record of batch) {
-      const tokens = readTokens(record, input, this.kind, ctx);
-      if (tokens) out.push({ ...record, [output]: tokens.map(this.stem) });
-    }
-    return out;
+    return mapTokens(batch, ctx, input, this.params.output ?? input, (tokens) => tokens.map(this.stem));
   }
 }
 

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { type Batch, STAGE_PARAMS, type Stage, type StageContext, type Static, Type, defineStage, inject, injectable, stageSpec } from '@tributary/core';
-import { readTokens } from '../tokens-field.js';
+import { mapTokens } from '../record-fields.js';
 
 /** The stop-word lists natural ships, by language code. */
 export const STOPWORD_LANGUAGES = ['en', 'es', 'fa', 'fr', 'id', 'it', 'ja', 'nl', 'no', 'pl', 'pt', 'ru', 'sv', 'uk', 'zh'] as const;
@@ -40,13 +40,7 @@ export class StopwordsStage implements Stage {
 
   transform(batch: Batch, ctx: StageContext): Batch {
     const { input } = this.params;
-    const output = this.params.output ?? input;
-    const out: Batch = [];
-    for (const record of batch) {
-      const tokens = readTokens(record, input, this.kind, ctx);
-      if (tokens) out.push({ ...record, [output]: tokens.filter((t) => !this.words.has(t.toLowerCase())) });
-    }
-    return out;
+    return mapTokens(batch, ctx, input, this.params.output ?? input, (tokens) => tokens.filter((t) => !this.words.has(t.toLowerCase())));
   }
 }
 

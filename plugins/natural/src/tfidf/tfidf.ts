@@ -17,7 +17,7 @@ import {
   sparseVector,
   stageSpec,
 } from '@tributary/core';
-import { readTokens } from '../tokens-field.js';
+import { mapTokens, readTokens } from '../record-fields.js';
 
 export const TfidfParams = Type.Object(
   {
@@ -108,12 +108,7 @@ export class TfidfModel implements Model {
   }
 
   transform(batch: Batch, ctx: StageContext): Batch {
-    const out: Batch = [];
-    for (const record of batch) {
-      const tokens = readTokens(record, this.params.input, this.kind, ctx);
-      if (tokens) out.push({ ...record, [this.params.output]: this.vectorize(tokens) });
-    }
-    return out;
+    return mapTokens(batch, ctx, this.params.input, this.params.output, (tokens) => this.vectorize(tokens));
   }
 
   save(): ModelState {

@@ -1,4 +1,5 @@
-import { type Batch, STAGE_PARAMS, type Stage, type StageContext, type Static, TributaryError, Type, defineStage, inject, injectable, stageSpec } from '@tributary/core';
+import { type Batch, STAGE_PARAMS, type Stage, type StageContext, type Static, Type, defineStage, inject, injectable, stageSpec } from '@tributary/core';
+import { mapText } from '../record-fields.js';
 import { tokenizeText } from './tokenize-text.js';
 
 export const TokenizeParams = Type.Object(
@@ -35,18 +36,11 @@ export class TokenizeStage implements Stage {
 
   transform(batch: Batch, ctx: StageContext): Batch {
     const { input, output } = this.params;
-    const out: Batch = [];
-    for (const record of batch) {
-      const text = record[input];
-      if (typeof text !== 'string') {
-        ctx.reject(record, new TributaryError('INVALID_RECORD', { stage: this.kind, message: `Field '${input}' is not text (got ${text === null ? 'null' : typeof text}).` }));
-        continue;
-      }
+    return mapText(batch, ctx, input, (text, record) => {
       const tokens = tokenizeText(text, this.params);
       if (tokens.length === 0 && text.trim() !== '') ctx.warn('EMPTY_TOKENS', 'A non-empty text produced no tokens.', record);
-      out.push({ ...record, [output]: tokens });
-    }
-    return out;
+      return { ...record, [output]: tokens };
+    });
   }
 }
 

@@ -1,0 +1,87 @@
+import { type ModelState, type StageContext, type Static, Type } from '@tributary/core';
+import { type BackendPreference, useBackend } from './backend.js';
+import { buildNetwork, networkParams } from './network.js';
+import { type NetworkState, restoreNetwork, scalerFromJson, scalerToJson } from './network-model.js';
+import { type TrainOptions, trainNetwork } from './train.js';
+import { type TrainingSet, fitScaler } from './training-set.js';
+
+const NetworkParamsSchema = Type.Object(networkParams);
+/** The params every dense network stage shares (see `networkParams`). */
+export type NetworkParams = Static<typeof NetworkParamsSchema>;
+
+/** What differs between a classifier and a regressor: the targets and the output layer. */
+export interface NetworkHead {
+  readonly targets: Float32Array;
+  readonly units: number;
+  readonly outputActivation: 'sigmoid' | 'softmax' | 'linear';
+  readonly loss: TrainOptions['loss'];
+  readonly classWeight?: Record<number, number>;
+  readonly strata?: ArrayLike<number>;
+}
+
+/**
+ * Scales, builds and trains a network for a training set; returns the fitted state and the metadata
+ * every dense model saves. The network is disposed when training fails.
+ */
+export async function fitNetwork(p: NetworkParams, set: TrainingSet, head: NetworkHead, ctx: StageContext): Promise<{ state: NetworkState; meta: Record<string, unknown> }> {
+  const backend = await useBackend(p.backend);
+  const scaler = p.scale === 'none' ? undefined : fitScaler(set.features, set.dim, p.scale);
+  const network = buildNetwork(backend, {
+    inputDim: set.dim,
+    hidden: p.hidden,
+    activation: p.activation,
+    dropout: p.dropout,
+    l2: p.l2,
+    outputUnits: head.units,
+    outputActivation: head.outputActivation,
+    seed: p.seed,
+  });
+  ctx.logger.info(`training ${ctx.kind}`, { backend: backend.name, records: set.features.length, features: set.dim, outputs: head.units });
+  let result;
+  try {
+    result = await trainNetwork(
+      backend,
+      network,
+      set,
+      head.targets,
+      head.units,
+      scaler,
+      {
+        epochs: p.epochs,
+        batchSize: p.batchSize,
+        validationSplit: p.validationSplit,
+        earlyStopping: p.earlyStopping,
+        seed: p.seed,
+        optimizer: p.optimizer,
+        loss: head.loss,
+        ...(p.learningRate === undefined ? {} : { learningRate: p.learningRate }),
+        ...(head.classWeight ? { classWeight: head.classWeight } : {}),
+        ...(head.strata ? { strata: head.strata } : {}),
+      },
+      ctx,
+    );
+  } catch (error) {
+    network.dispose();
+    throw error;
+  }
+  return {
+    state: { backend, network, inputDim: set.dim, scaler },
+    meta: {
+      backend: backend.name,
+      inputDim: set.dim,
+      trainedOn: set.features.length,
+      epochsRun: result.epochsRun,
+      bestEpoch: result.bestEpoch ?? null,
+      history: result.history,
+      scaler: scalerToJson(scaler),
+    },
+  };
+}
+
+/** Rebuilds the fitted state of a dense model from its saved state. */
+export async function loadNetworkState(preference: BackendPreference, saved: ModelState, kind: string): Promise<{ state: NetworkState; meta: Record<string, unknown> }> {
+  const backend = await useBackend(preference);
+  const network = await restoreNetwork(backend, saved.files, kind);
+  const meta = saved.meta as Record<string, unknown>;
+  return { state: { backend, network, inputDim: meta.inputDim as number, scaler: scalerFromJson(meta.scaler) }, meta };
+}
