@@ -124,6 +124,27 @@ describe('denseClassifier', () => {
     }
   });
 
+  it('weights the loss by class: a heavy weight on one class pulls the scores towards it', async () => {
+    // Labels independent of the features: the best the network can do is a constant, w1 / (w0 + w1) = 50/51.
+    const data = blobs(200, 2, 12).map((r, i) => ({ ...r, label: (i * 7) % 3 === 0 ? 1 : 0 }));
+    const meanScore = async (classWeight?: Record<string, number> | 'balanced') => {
+      const model = await fit({ ...small, epochs: 20, learningRate: 0.05, ...(classWeight ? { classWeight } : {}) }, data);
+      const scores = (await model.predict(data)).map((r) => r.score as number);
+      await model.dispose();
+      return scores.reduce((a, b) => a + b, 0) / scores.length;
+    };
+    expect(await meanScore({ '0': 1, '1': 50 })).toBeGreaterThan(0.8);
+    expect(await meanScore({ '0': 50, '1': 1 })).toBeLessThan(0.2);
+    // Unweighted the constant is the share of positives (67 of 200 ≈ 0.335); 'balanced' weights
+    // (n / (2 n_c): 0.75 and 1.49) make both classes count alike, so the constant moves to ≈ 0.5.
+    const plain = await meanScore();
+    const balanced = await meanScore('balanced');
+    expect(plain).toBeGreaterThan(0.25);
+    expect(plain).toBeLessThan(0.42);
+    expect(balanced).toBeGreaterThan(0.42);
+    expect(balanced).toBeLessThan(0.58);
+  });
+
   it('refuses training data with a single class', async () => {
     await expect(fit(small, blobs(20, 2, 1).map((r) => ({ ...r, label: 1 })))).rejects.toMatchObject({ code: 'INVALID_DATA' });
   });
