@@ -9,7 +9,10 @@ const HELP = `Trains the spam filter on the SpamAssassin corpus, evaluates it, s
   --out DIR        where to save the model (default: artifacts/spam-filter)
   --limit N        use about N messages of the corpus (default: all 6,046)
   --message FILE   a message to classify afterwards (repeatable; default: two built-in ones)
+  --no-train       classify with the model already saved at --out instead of training a new one
   --help`;
+
+class UsageError extends Error {}
 
 const HAM = `From: Alice <alice@example.org>
 To: team@example.org
@@ -29,41 +32,59 @@ Click <a href="http://claim-prize.example/now">here</a> to claim your money now.
 No credit card needed! Order today and save 90% on viagra. Unsubscribe here.</p></body></html>`;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      out: { type: 'string', default: path.join('artifacts', 'spam-filter') },
-      limit: { type: 'string' },
-      message: { type: 'string', multiple: true },
-      help: { type: 'boolean', default: false },
-    },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        out: { type: 'string', default: path.join('artifacts', 'spam-filter') },
+        limit: { type: 'string' },
+        message: { type: 'string', multiple: true },
+        'no-train': { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return;
   }
   const limit = values.limit === undefined ? undefined : Number(values.limit);
-  if (limit !== undefined && !(Number.isInteger(limit) && limit > 10)) throw new Error(`--limit takes a whole number above 10, got ${values.limit}`);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 20)) throw new UsageError(`--limit takes a whole number of at least 20, got ${values.limit}`);
   // npm runs workspace scripts in the package folder; paths given by the user are relative to where they ran npm.
   const cwd = process.env.INIT_CWD ?? process.cwd();
   const out = path.resolve(cwd, values.out!);
   const say = (line: string) => process.stderr.write(`${line}\n`);
+  // Read the messages to classify first, so a wrong path fails now rather than after training.
+  const messages = values.message?.length
+    ? values.message.map((file) => {
+        try {
+          return { id: file, raw: fs.readFileSync(path.resolve(cwd, file)) };
+        } catch (error) {
+          throw new UsageError(`cannot read --message ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+        }
+      })
+    : [
+        { id: 'built-in ham', raw: HAM },
+        { id: 'built-in spam', raw: SPAM },
+      ];
+  if (values['no-train']) {
+    for (const r of await classify(out, messages)) say(`${r.spam ? 'SPAM' : 'ham '}  ${r.score.toFixed(4)}  ${r.id}`);
+    return;
+  }
   const started = performance.now();
   const result = await trainSpamFilter({ out, ...(limit ? { limit } : {}), logger: streamLogger('info'), progress: say });
   const { evaluation: e, model } = result;
   const run = model.fitReport!.toJSON();
-  say(`\ntraining records: ${run.input} read, ${run.output} used, ${run.skipped} skipped ${JSON.stringify(run.rejections)}`);
-  say(`test records: ${e.run.input} read, ${e.testRecords} scored, ${e.run.skipped} skipped`);
+  const reasons = (r: Record<string, unknown>) => (Object.keys(r).length ? ` ${JSON.stringify(r)}` : '');
+  say(`\ntraining records: ${run.input} read, ${run.output} used, ${run.skipped} skipped${reasons(run.rejections)}`);
+  say(`test records: ${e.run.input} read, ${e.testRecords} scored, ${e.run.skipped} skipped${reasons(e.run.rejections)}`);
   say(`accuracy ${e.accuracy.toFixed(4)}  precision ${e.precision.toFixed(4)}  recall ${e.recall.toFixed(4)}  F1 ${e.f1.toFixed(4)}  ROC-AUC ${e.rocAuc?.toFixed(4)}`);
   say(`confusion ${JSON.stringify(e.confusion)}`);
   say(`saved to ${out}`);
   await model.dispose();
 
-  const messages = values.message?.length
-    ? values.message.map((file) => ({ id: file, raw: fs.readFileSync(path.resolve(cwd, file)) }))
-    : [
-        { id: 'built-in ham', raw: HAM },
-        { id: 'built-in spam', raw: SPAM },
-      ];
   for (const r of await classify(out, messages)) say(`${r.spam ? 'SPAM' : 'ham '}  ${r.score.toFixed(4)}  ${r.id}`);
   const summary = {
     messages: result.messages,
@@ -82,6 +103,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    process.stderr.write(`spam-filter: ${error.message}\n\n${HELP}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const message = isTributaryError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? (error.stack ?? error.message) : String(error);
   process.stderr.write(`spam-filter failed: ${message}\n`);
   process.exitCode = 1;

@@ -1,10 +1,20 @@
 import { type Batch, type DataRecord, type StageContext, TributaryError } from '@tributary/core';
 
+/** Says what is wrong with a field: missing (with the fields the record does have) or of the wrong type. */
+export function describe(record: DataRecord, field: string, expected: string): string {
+  if (!(field in record)) {
+    const fields = Object.keys(record);
+    return `The record has no field '${field}' (it has ${fields.length ? fields.map((f) => `'${f}'`).join(', ') : 'no fields'}).`;
+  }
+  const value = record[field];
+  return `Field '${field}' should hold ${expected} but holds ${value === null ? 'null' : Array.isArray(value) ? 'an array of something else' : typeof value}.`;
+}
+
 /** The token list of a record, or undefined after rejecting the record when the field holds something else. */
 export function readTokens(record: DataRecord, field: string, kind: string, ctx: StageContext): string[] | undefined {
   const tokens = record[field];
   if (Array.isArray(tokens) && tokens.every((t) => typeof t === 'string')) return tokens as string[];
-  ctx.reject(record, new TributaryError('INVALID_RECORD', { stage: kind, message: `Field '${field}' is not a list of tokens; put a tokenize stage before this one.` }));
+  ctx.reject(record, new TributaryError('INVALID_RECORD', { stage: kind, message: `${describe(record, field, 'a list of tokens')} Put a tokenize stage before this one, or set this stage's input to the field that holds the tokens.` }));
   return undefined;
 }
 
@@ -24,7 +34,7 @@ export function mapText(batch: Batch, ctx: StageContext, input: string, fn: (tex
   for (const record of batch) {
     const text = record[input];
     if (typeof text !== 'string') {
-      ctx.reject(record, new TributaryError('INVALID_RECORD', { stage: ctx.kind, message: `Field '${input}' is not text (got ${text === null ? 'null' : typeof text}).` }));
+      ctx.reject(record, new TributaryError('INVALID_RECORD', { stage: ctx.kind, message: `${describe(record, input, 'text')} Set this stage's input param to the field that holds the text.` }));
       continue;
     }
     out.push(fn(text, record));

@@ -24,8 +24,10 @@ export const DenseRegressorParams = Type.Object(
     ...networkParams,
     output: Type.String({ default: 'prediction' }),
     loss: Type.Union([Type.Literal('meanSquaredError'), Type.Literal('meanAbsoluteError')], { default: 'meanSquaredError' }),
-    /** Scaling of the target, learned on the training records and undone on the predictions. */
-    scaleTarget: Type.Union([Type.Literal('none'), Type.Literal('minmax'), Type.Literal('standard')], { default: 'none' }),
+    /** Scaling of the features; standardised by default, since unscaled inputs are the usual reason a regression fails. */
+    scale: Type.Union([Type.Literal('none'), Type.Literal('minmax'), Type.Literal('standard')], { default: 'standard' }),
+    /** Scaling of the target, learned on the training records and undone on the predictions; standardised by default. */
+    scaleTarget: Type.Union([Type.Literal('none'), Type.Literal('minmax'), Type.Literal('standard')], { default: 'standard' }),
   },
   { additionalProperties: false },
 );

@@ -25,6 +25,7 @@ export interface NetworkHead {
  */
 export async function fitNetwork(p: NetworkParams, set: TrainingSet, head: NetworkHead, ctx: StageContext): Promise<{ state: NetworkState; meta: Record<string, unknown> }> {
   const backend = await useBackend(p.backend);
+  const seed = p.seed ?? ctx.random.seed;
   const scaler = p.scale === 'none' ? undefined : fitScaler(set.features, set.dim, p.scale);
   const network = buildNetwork(backend, {
     inputDim: set.dim,
@@ -34,7 +35,7 @@ export async function fitNetwork(p: NetworkParams, set: TrainingSet, head: Netwo
     l2: p.l2,
     outputUnits: head.units,
     outputActivation: head.outputActivation,
-    seed: p.seed,
+    seed,
   });
   ctx.logger.info(`training ${ctx.kind}`, { backend: backend.name, records: set.features.length, features: set.dim, outputs: head.units });
   let result;
@@ -51,7 +52,7 @@ export async function fitNetwork(p: NetworkParams, set: TrainingSet, head: Netwo
         batchSize: p.batchSize,
         validationSplit: p.validationSplit,
         earlyStopping: p.earlyStopping,
-        seed: p.seed,
+        seed,
         optimizer: p.optimizer,
         loss: head.loss,
         ...(p.learningRate === undefined ? {} : { learningRate: p.learningRate }),
@@ -68,6 +69,7 @@ export async function fitNetwork(p: NetworkParams, set: TrainingSet, head: Netwo
     state: { backend, network, inputDim: set.dim, scaler },
     meta: {
       backend: backend.name,
+      seed,
       inputDim: set.dim,
       trainedOn: set.features.length,
       epochsRun: result.epochsRun,

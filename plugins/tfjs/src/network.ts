@@ -55,8 +55,8 @@ export const networkParams = {
   ),
   /** Scaling of the features, learned on the training records: `minmax` to [0, 1], `standard` to mean 0 and sd 1. A constant feature scales to 0. */
   scale: Type.Union([Type.Literal('none'), Type.Literal('minmax'), Type.Literal('standard')], { default: 'none' }),
-  /** Seeds the initial weights, the shuffling, the validation hold-out and dropout. */
-  seed: Type.Integer({ default: 42 }),
+  /** Seeds the initial weights, the shuffling, the validation hold-out and dropout; by default derived from the runtime's seed. */
+  seed: Type.Optional(Type.Integer()),
   backend: Type.Union([Type.Literal('auto'), Type.Literal('tensorflow'), Type.Literal('wasm'), Type.Literal('cpu')], { default: 'auto' }),
 };
 

@@ -17,6 +17,7 @@ export interface Scaler {
 
 /** Why a feature value cannot be used, or undefined when it can. */
 export function featureProblem(value: unknown, dim: number | undefined): string | undefined {
+  if (value === undefined) return 'is missing from the record; set the stage\'s input param to the field that holds the features';
   const length = featureLength(value);
   if (length === undefined) return `is not a feature vector (a number array, Float32Array or sparse vector), got ${value === null ? 'null' : typeof value}`;
   if (dim !== undefined && length !== dim) return `has ${length} features, but the model takes ${dim}`;

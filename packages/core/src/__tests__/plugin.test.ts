@@ -1,4 +1,4 @@
-import { CORE_VERSION, STAGE_PARAMS, Type, createRuntime, definePlugin, defineStage, inject, injectable, isTributaryError } from '@tributary/core';
+import { CORE_VERSION, RunReport, STAGE_PARAMS, Type, createRuntime, definePlugin, defineStage, inject, injectable, isTributaryError } from '@tributary/core';
 import { describe, expect, it } from 'vitest';
 import corePackage from '../../package.json' with { type: 'json' };
 import { ScaleStage, scale, toyPlugin } from './fixtures/toy-plugin.js';
@@ -84,5 +84,53 @@ describe('plugin registration', () => {
       definePlugin({ name: 'bare', version: '1.0.0', core: '^0.1.0', stages: [defineStage({ kind: 'bare:stage', description: '', params: Type.Object({}), fields: () => ({ reads: [], writes: [] }), implementation: impl })] });
     expect(isTributaryError(catchError(() => createRuntime({ plugins: [plugin(Plain)] }).resolve({ kind: 'bare:stage', params: {} })), 'STAGE_FAILED')).toBe(true);
     expect(createRuntime({ plugins: [plugin(Fine)] }).resolve({ kind: 'bare:stage', params: {} }).instance).toBeInstanceOf(Fine);
+  });
+});
+
+describe('mistakes in how the API is called', () => {
+  it('lists the allowed values of an enumerated param and suggests the closest', () => {
+    const plugin = definePlugin({
+      name: 'enum',
+      version: '1.0.0',
+      core: '^0.1.0',
+      stages: [
+        defineStage({
+          kind: 'enum:stage',
+          description: '',
+          params: Type.Object({ algorithm: Type.Union([Type.Literal('porter'), Type.Literal('lancaster')], { default: 'porter' }) }, { additionalProperties: false }),
+          fields: () => ({ reads: [], writes: [] }),
+          implementation: ScaleStage,
+        }),
+      ],
+    });
+    const error = catchError(() => createRuntime({ plugins: [plugin] }).resolve({ kind: 'enum:stage', params: { algorithm: 'portr' } }));
+    expect(error.message).toContain(`param 'algorithm' must be one of "porter", "lancaster" (got "portr"; did you mean "porter"?)`);
+  });
+
+  it('refuses unknown runtime and run options instead of ignoring them', async () => {
+    expect(catchError(() => createRuntime({ plugin: [toyPlugin()] } as never))).toMatchObject({ code: 'INVALID_PARAMS', message: expect.stringContaining("did you mean 'plugins'") });
+    expect(catchError(() => createRuntime({ plugins: toyPlugin() as never }))).toMatchObject({ code: 'INVALID_PARAMS', param: 'plugins' });
+    const runtime = createRuntime({ plugins: [toyPlugin()] });
+    await expect(runtime.pipeline([scale()]).fit([{ x: 1 }], { errorPolicy: 'skipp' as never })).rejects.toMatchObject({ code: 'INVALID_PARAMS', param: 'errorPolicy' });
+    await expect(runtime.pipeline([scale()]).fit([{ x: 1 }], { errorPolicey: 'skip' } as never)).rejects.toMatchObject({ message: expect.stringContaining("did you mean 'errorPolicy'") });
+  });
+
+  it('explains a pipeline of something other than stage specs', () => {
+    const runtime = createRuntime({ plugins: [toyPlugin()] });
+    expect(catchError(() => runtime.pipeline(scale() as never))).toMatchObject({ code: 'INVALID_PARAMS', message: expect.stringContaining('array of stage specs') });
+    expect(catchError(() => runtime.pipeline([scale as never]))).toMatchObject({ message: expect.stringContaining('call the spec helper') });
+  });
+
+  it('rejects inputs that are not records, and names records without id by position', async () => {
+    const runtime = createRuntime({ plugins: [toyPlugin()] });
+    const model = await runtime.pipeline([scale()]).fit([]);
+    const report = new RunReport();
+    const out = await model.predict(['text', { x: 2 }, { x: 'bad' }] as never, { errorPolicy: 'skip', report });
+    expect(out.map((r) => r.y)).toEqual([4]);
+    expect(report.samples.map((s) => [s.recordId, s.code])).toEqual([
+      [0, 'INVALID_RECORD'],
+      [2, 'INVALID_RECORD'],
+    ]);
+    await expect(model.predict([{ x: 1 }, { x: 'bad' }])).rejects.toMatchObject({ recordId: 1, message: expect.stringContaining('record #1 of the input (no id)') });
   });
 });

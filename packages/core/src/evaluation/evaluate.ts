@@ -48,7 +48,7 @@ function percentile(sorted: readonly number[], p: number): number {
 /** Scores a binary classifier on a dataset: accuracy metrics plus what it cost to run. */
 export async function evaluateBinaryClassifier(
   model: PipelineModel,
-  data: DatasetSource<DataRecord>,
+  data: DatasetSource<object>,
   options: EvaluateOptions = {},
 ): Promise<EvaluationReport> {
   const labelField = options.label ?? 'label';
@@ -60,7 +60,7 @@ export async function evaluateBinaryClassifier(
   const latencies: number[] = [];
   let peakRss = process.memoryUsage.rss();
   const started = performance.now();
-  for await (const batch of Dataset.from(data).batch(batchSize)) {
+  for await (const batch of Dataset.from(data as DatasetSource<DataRecord>).batch(batchSize)) {
     const t0 = performance.now();
     const out = await model.predict(batch, {
       report,
@@ -74,7 +74,7 @@ export async function evaluateBinaryClassifier(
       const score = record[scoreField];
       if (typeof score !== 'number') {
         throw new TributaryError('INVALID_DATA', {
-          message: `The model wrote no number to '${scoreField}' (got ${typeof score}). Pass evaluate({ score }) naming the field its classifier writes.`,
+          message: `The model wrote no number to '${scoreField}' (got ${typeof score}). Pass evaluateBinaryClassifier(model, data, { score }) naming the field the classifier writes.`,
         });
       }
       labels.push(label);

@@ -9,6 +9,13 @@ export interface ParamProblem {
   readonly message: string;
 }
 
+/** The allowed values when a schema is a union of literals (an enumeration). */
+function literalChoices(schema: TSchema): unknown[] | undefined {
+  const options = (schema as { anyOf?: TSchema[] }).anyOf;
+  if (!options || !options.every((s) => 'const' in s)) return undefined;
+  return options.map((s) => (s as unknown as { const: unknown }).const);
+}
+
 function paramName(path: string): string {
   return path.replace(/^\//, '').replaceAll('/', '.') || '(params)';
 }
@@ -29,6 +36,15 @@ export function paramProblems(schema: TSchema, params: unknown): ParamProblem[] 
       continue;
     }
     const got = error.value === undefined ? 'nothing' : JSON.stringify(error.value);
+    const choices = literalChoices(error.schema);
+    if (choices) {
+      const suggestion = typeof error.value === 'string' ? closest(error.value, choices.filter((c): c is string => typeof c === 'string')) : undefined;
+      problems.push({
+        param,
+        message: `param '${param}' must be one of ${choices.map((c) => JSON.stringify(c)).join(', ')} (got ${got}${suggestion ? `; did you mean ${JSON.stringify(suggestion)}?` : ''})`,
+      });
+      continue;
+    }
     problems.push({ param, message: `param '${param}' ${error.message.toLowerCase()} (got ${got})` });
   }
   // TypeBox reports an unknown key once per failing keyword; keep one line per problem.

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Dataset } from '../dataset/dataset.js';
 import { TributaryError, toTributaryError } from '../errors/tributary-error.js';
+import { closest } from '../params/closest.js';
 import { type Batch, type DataRecord, recordId } from '../record/record.js';
 import type { Stage, StageContext } from '../stage/stage.js';
 import type { PipelineHost } from './host.js';
@@ -38,18 +39,29 @@ function deadLetterReplacer(_key: string, value: unknown): unknown {
   return value;
 }
 
-/** The error with the record's id and the stage filled in, for a run that stops on it. */
-function withRecord(error: TributaryError, record: DataRecord, kind: string): TributaryError {
-  if (error.recordId !== undefined && error.stage !== undefined) return error;
-  const id = error.recordId ?? recordId(record, -1);
-  return new TributaryError(error.code, {
-    message: `${error.message} (record ${String(id)})`,
-    stage: error.stage ?? kind,
-    recordId: id,
-    ...(error.param === undefined ? {} : { param: error.param }),
-    details: error.details,
-    cause: error.cause,
-  });
+const POLICIES: readonly ErrorPolicy[] = ['fail', 'skip', 'dead-letter'];
+const OPTIONS = ['errorPolicy', 'deadLetterPath', 'batchSize', 'report'];
+
+/** Checks run options as strictly as stage params: a misspelt policy must not quietly change what happens to bad records. */
+function checkOptions(options: ExecutionOptions): void {
+  for (const key of Object.keys(options)) {
+    if (!OPTIONS.includes(key)) {
+      const suggestion = closest(key, OPTIONS);
+      throw new TributaryError('INVALID_PARAMS', {
+        param: key,
+        message: `Unknown run option '${key}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; the options are ${OPTIONS.join(', ')}.`,
+      });
+    }
+  }
+  if (options.errorPolicy !== undefined && !POLICIES.includes(options.errorPolicy)) {
+    throw new TributaryError('INVALID_PARAMS', {
+      param: 'errorPolicy',
+      message: `errorPolicy must be one of ${POLICIES.map((p) => `'${p}'`).join(', ')}; got ${JSON.stringify(options.errorPolicy)}.`,
+    });
+  }
+  if (options.batchSize !== undefined && !(Number.isInteger(options.batchSize) && options.batchSize >= 1)) {
+    throw new TributaryError('INVALID_PARAMS', { param: 'batchSize', message: `batchSize must be a whole number ≥ 1; got ${String(options.batchSize)}.` });
+  }
 }
 
 /** One run of stages over data under one error policy, feeding one report. */
@@ -58,12 +70,15 @@ export class Execution {
   readonly policy: ErrorPolicy;
   readonly batchSize: number;
   private readonly deadLetterPath: string | undefined;
+  /** Each input record's position, for errors about records that have no `id`. */
+  private readonly positions = new WeakMap<object, number>();
 
   constructor(
     private readonly host: PipelineHost,
     options: ExecutionOptions,
     defaultPolicy: ErrorPolicy,
   ) {
+    checkOptions(options);
     this.report = options.report ?? new RunReport();
     this.policy = options.errorPolicy ?? defaultPolicy;
     this.batchSize = options.batchSize ?? 64;
@@ -88,12 +103,12 @@ export class Execution {
       events: this.host.events,
       random: this.host.random.fork(`${index}:${kind}`),
       reject: (record, error) => {
-        if (this.policy === 'fail') throw withRecord(error, record, kind);
+        if (this.policy === 'fail') throw this.withRecord(error, record, kind);
         pending.push([record, error]);
       },
       warn: (code, message, record) => {
         this.report.warn(kind, code);
-        const id = record ? recordId(record, -1) : undefined;
+        const id = record ? this.idOf(record) : undefined;
         this.host.events.emit({ type: 'warning', stage: kind, code, message, ...(id === undefined ? {} : { recordId: id }) });
       },
     };
@@ -106,10 +121,30 @@ export class Execution {
     };
   }
 
+  /** The record's `id`, or its position in the input when it has none (−1 for a record a stage made). */
+  private idOf(record: DataRecord): string | number {
+    return recordId(record, this.positions.get(record) ?? -1);
+  }
+
+  /** The error with the record and the stage filled in, for a run that stops on it. */
+  private withRecord(error: TributaryError, record: DataRecord, kind: string): TributaryError {
+    if (error.recordId !== undefined && error.stage !== undefined) return error;
+    const id = error.recordId ?? this.idOf(record);
+    const where = typeof record.id === 'string' || typeof record.id === 'number' ? `record ${String(id)}` : id === -1 ? 'a record with no id' : `record #${id} of the input (no id)`;
+    return new TributaryError(error.code, {
+      message: `${error.message} (${where}; stage ${error.stage ?? kind})`,
+      stage: error.stage ?? kind,
+      recordId: id,
+      ...(error.param === undefined ? {} : { param: error.param }),
+      details: error.details,
+      cause: error.cause,
+    });
+  }
+
   /** Counts, announces and (for dead-letter) writes one rejected record. */
   reject(kind: string, record: DataRecord, error: TributaryError): void {
-    if (this.policy === 'fail') throw error;
-    const id = error.recordId ?? recordId(record, this.report.input);
+    if (this.policy === 'fail') throw this.withRecord(error, record, kind);
+    const id = error.recordId ?? this.idOf(record);
     this.report.reject(kind, id, error, this.policy);
     this.host.events.emit({ type: 'record:rejected', stage: kind, recordId: id, code: error.code, message: error.message, policy: this.policy });
     if (this.policy === 'dead-letter') {
@@ -130,7 +165,7 @@ export class Execution {
       return out;
     } catch (error) {
       const failure = toTributaryError(error, 'STAGE_FAILED', { stage: step.kind, message: `Stage '${step.kind}' failed` });
-      if (this.policy === 'fail') throw failure;
+      if (this.policy === 'fail') throw batch.length === 1 ? this.withRecord(failure, batch[0]!, step.kind) : failure;
       if (batch.length === 1) {
         this.reject(step.kind, batch[0]!, failure);
         return [];
@@ -146,8 +181,25 @@ export class Execution {
     const report = this.report;
     const clock = this.host.clock;
     return data.batch(this.batchSize).flatMap(async (batch) => {
-      if (count.input) report.input += batch.length;
       let current: Batch = batch;
+      if (count.input) {
+        current = [];
+        for (const [i, record] of batch.entries()) {
+          if (typeof record === 'object' && record !== null && !Array.isArray(record)) {
+            this.positions.set(record, report.input + i);
+            current.push(record);
+          } else {
+            this.positions.set(Object(record), report.input + i);
+            const error = new TributaryError('INVALID_RECORD', {
+              recordId: report.input + i,
+              message: `Input #${report.input + i} is ${Array.isArray(record) ? 'an array' : typeof record}, not a record: records are objects such as { text: '…' }.`,
+            });
+            if (this.policy === 'fail') throw error;
+            this.reject('(input)', { value: record as unknown }, error);
+          }
+        }
+        report.input += batch.length;
+      }
       for (const step of stages) {
         if (current.length === 0) break;
         const started = clock.now();

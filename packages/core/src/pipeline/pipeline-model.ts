@@ -1,6 +1,7 @@
 import { Dataset, type DatasetSource } from '../dataset/dataset.js';
 import { writeArtifact } from '../artifacts/artifact.js';
 import type { Manifest, StageEntry } from '../artifacts/manifest.js';
+import { TributaryError } from '../errors/tributary-error.js';
 import type { Batch, DataRecord } from '../record/record.js';
 import type { JsonObject, Model, Stage, StageDefinition, StageSpec } from '../stage/stage.js';
 import { Execution, type ExecutionOptions, type RunnableStage } from './execution.js';
@@ -17,8 +18,8 @@ export interface FittedStage {
 }
 
 export interface SaveOptions {
-  /** An evaluation report to store as `evaluation.json` (and summarise in the manifest). */
-  readonly evaluation?: Record<string, unknown>;
+  /** An evaluation report to store as `evaluation.json` (and in the manifest); any JSON-serialisable object. */
+  readonly evaluation?: object;
 }
 
 /** The fields a pipeline needs from its input, and the fields it adds. */
@@ -66,13 +67,16 @@ export class PipelineModel {
   }
 
   /** Runs every stage over a dataset, lazily; errors follow `errorPolicy` (default `fail`). */
-  transform(data: DatasetSource<DataRecord>, options: ExecutionOptions = {}): Dataset<DataRecord> {
+  transform(data: DatasetSource<object>, options: ExecutionOptions = {}): Dataset<DataRecord> {
     const execution = new Execution(this.host, options, 'fail');
-    return execution.run(this.runnable(), Dataset.from(data), { input: true, output: true });
+    return execution.run(this.runnable(), Dataset.from(data as DatasetSource<DataRecord>), { input: true, output: true });
   }
 
   /** Runs every stage over some records and returns the outputs (rejected records are left out and counted in `options.report`). */
-  async predict(records: Batch, options: ExecutionOptions = {}): Promise<Batch> {
+  async predict(records: readonly object[], options: ExecutionOptions = {}): Promise<Batch> {
+    if (!Array.isArray(records)) {
+      throw new TributaryError('INVALID_PARAMS', { param: 'records', message: `predict() takes an array of records (objects), got ${typeof records}. Wrap a single record in an array: predict([record]).` });
+    }
     return this.transform(records, { batchSize: Math.max(1, records.length), ...options }).collect();
   }
 
@@ -116,7 +120,7 @@ export class PipelineModel {
         stages: entries,
         schema: this.schema,
         ...(this.dataFingerprint ? { dataFingerprint: this.dataFingerprint } : {}),
-        ...(options.evaluation ? { evaluation: options.evaluation } : {}),
+        ...(options.evaluation ? { evaluation: JSON.parse(JSON.stringify(options.evaluation)) as Record<string, unknown> } : {}),
       },
       files,
     );

@@ -17,18 +17,27 @@ export class Pipeline {
     private readonly host: PipelineHost,
     readonly specs: readonly StageSpec[],
   ) {
+    if (!Array.isArray(specs)) {
+      throw new TributaryError('INVALID_PARAMS', { message: `pipeline() takes an array of stage specs, e.g. pipeline([tokenize(), tfidf()]); got ${typeof specs}.` });
+    }
     if (specs.length === 0) {
       throw new TributaryError('INVALID_PARAMS', { message: 'A pipeline needs at least one stage.' });
     }
+    specs.forEach((spec, i) => {
+      if (typeof spec !== 'object' || spec === null || typeof (spec as StageSpec).kind !== 'string') {
+        const hint = typeof spec === 'function' ? ' It is a function: call the spec helper, e.g. tokenize() rather than tokenize.' : '';
+        throw new TributaryError('INVALID_PARAMS', { message: `Stage #${i + 1} of the pipeline is not a stage spec ({ kind, params }).${hint}` });
+      }
+    });
   }
 
   /** Fits the pipeline; bad records follow `errorPolicy` (default `fail` for training). */
-  async fit(data: DatasetSource<DataRecord>, options: ExecutionOptions = {}): Promise<PipelineModel> {
+  async fit(data: DatasetSource<object>, options: ExecutionOptions = {}): Promise<PipelineModel> {
     const resolved = this.specs.map((spec) => this.host.resolve(spec));
     const execution = new Execution(this.host, options, 'fail');
     const report = execution.report;
     const fingerprint = crypto.createHash('sha256');
-    let source = Dataset.from(data).map((record, i) => {
+    let source = Dataset.from(data as DatasetSource<DataRecord>).map((record, i) => {
       fingerprint.update(`${String(recordId(record, i))}\n`);
       return record;
     });

@@ -47,6 +47,26 @@ const OFFICIAL_DOMAINS: Readonly<Record<string, string>> = {
   bullmq: '@tributary/plugin-bullmq',
 };
 
+const RUNTIME_OPTIONS = ['plugins', 'logger', 'events', 'seed', 'artifactStore', 'clock'];
+
+function checkRuntimeOptions(options: RuntimeOptions): void {
+  for (const key of Object.keys(options)) {
+    if (!RUNTIME_OPTIONS.includes(key)) {
+      const suggestion = closest(key, RUNTIME_OPTIONS);
+      throw new TributaryError('INVALID_PARAMS', {
+        param: key,
+        message: `Unknown createRuntime option '${key}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; the options are ${RUNTIME_OPTIONS.join(', ')}.`,
+      });
+    }
+  }
+  if (options.plugins !== undefined && !Array.isArray(options.plugins)) {
+    throw new TributaryError('INVALID_PARAMS', { param: 'plugins', message: 'createRuntime({ plugins }) takes an array of plugins, e.g. { plugins: [natural, tfjs] }.' });
+  }
+  if (options.seed !== undefined && !Number.isFinite(options.seed)) {
+    throw new TributaryError('INVALID_PARAMS', { param: 'seed', message: `createRuntime({ seed }) takes a finite number; got ${String(options.seed)}.` });
+  }
+}
+
 /**
  * A runtime: the registered plugins, a child DI container with the core services, and the means to
  * turn specs into stages, build pipelines and load saved models.
@@ -64,6 +84,7 @@ export class Runtime implements PipelineHost {
   private started = false;
 
   constructor(options: RuntimeOptions = {}) {
+    checkRuntimeOptions(options);
     this.container = rootContainer.createChildContainer();
     this.logger = options.logger ?? silentLogger;
     this.events = options.events ?? createEvents();

@@ -155,6 +155,12 @@ export class TfidfEstimator implements Estimator {
     const low = minDf < 1 ? minDf * documents : minDf;
     const high = maxDf <= 1 ? maxDf * documents : maxDf;
     let kept = [...stats].filter(([, s]) => s.df >= low && s.df <= high);
+    if (stats.size === 0) {
+      throw new TributaryError('INVALID_DATA', {
+        stage: this.kind,
+        message: `None of the ${documents} documents has a single token (they are empty, or the stages before emptied them, e.g. stop-word removal). Check the text field and the tokenizer's params.`,
+      });
+    }
     if (kept.length === 0) {
       throw new TributaryError('INVALID_DATA', {
         stage: this.kind,

@@ -40,7 +40,7 @@ describe('tfjs plugin', () => {
 
 describe('denseClassifier', () => {
   it('learns a separable binary task', async () => {
-    const model = await fit({ ...small, epochs: 10 }, blobs(400, 4, 2));
+    const model = await fit({ ...small, epochs: 10, learningRate: 0.01 }, blobs(400, 4, 2));
     const out = await model.predict(blobs(200, 4, 3));
     const test = blobs(200, 4, 3);
     const accuracy = out.filter((r, i) => r.prediction === test[i]!.label).length / out.length;
@@ -78,6 +78,20 @@ describe('denseClassifier', () => {
     const c = await scores(8);
     expect(b).toEqual(a);
     expect(c).not.toEqual(a);
+  });
+
+  it('takes its seed from the runtime unless the stage sets its own', async () => {
+    const data = blobs(64, 3, 13);
+    const probe = blobs(10, 3, 14);
+    const scores = async (runtimeSeed: number, params: Record<string, unknown> = {}) => {
+      const model = await createRuntime({ plugins: [tfjs], seed: runtimeSeed }).pipeline([denseClassifier({ ...small, ...params })]).fit(data);
+      const out = (await model.predict(probe)).map((r) => r.score);
+      await model.dispose();
+      return out;
+    };
+    expect(await scores(1)).toEqual(await scores(1));
+    expect(await scores(2)).not.toEqual(await scores(1));
+    expect(await scores(2, { seed: 5 })).toEqual(await scores(1, { seed: 5 }));
   });
 
   it('trains on sparse vectors as well as dense ones, with identical results', async () => {

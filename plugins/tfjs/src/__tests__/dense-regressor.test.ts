@@ -27,7 +27,7 @@ describe('denseRegressor on unscaled input (case C17)', () => {
     const before = numTensors();
     const data = rows.map(([x, y]) => ({ features: [x], label: y }));
     const failure = await runtime()
-      .pipeline([denseRegressor({ hidden: [], optimizer: 'sgd', learningRate: 0.01, epochs: 100, batchSize: 32 })])
+      .pipeline([denseRegressor({ hidden: [], optimizer: 'sgd', learningRate: 0.01, epochs: 100, batchSize: 32, scale: 'none', scaleTarget: 'none' })])
       .fit(data)
       .catch((e: unknown) => e);
     expect(isTributaryError(failure, 'TRAINING_DIVERGED')).toBe(true);
