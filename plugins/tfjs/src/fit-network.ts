@@ -1,9 +1,13 @@
-import { type ModelState, type StageContext, type Static, Type } from '@tributary/core';
+import { type ModelState, type StageContext, type Static, TributaryError, Type } from '@tributary/core';
 import { type BackendPreference, useBackend } from './backend.js';
 import { buildNetwork, networkParams } from './network.js';
 import { type NetworkState, restoreNetwork, scalerFromJson, scalerToJson } from './network-model.js';
 import { type TrainOptions, trainNetwork } from './train.js';
 import { type TrainingSet, fitScaler } from './training-set.js';
+
+/** Past these sizes (float32: 1.2 GB of weights, 1 GB per batch) training cannot run in this process. */
+const MAX_FIRST_LAYER_WEIGHTS = 3e8;
+const MAX_BATCH_VALUES = 2.5e8;
 
 const NetworkParamsSchema = Type.Object(networkParams);
 /** The params every dense network stage shares (see `networkParams`). */
@@ -24,6 +28,13 @@ export interface NetworkHead {
  * every dense model saves. The network is disposed when training fails.
  */
 export async function fitNetwork(p: NetworkParams, set: TrainingSet, head: NetworkHead, ctx: StageContext): Promise<{ state: NetworkState; meta: Record<string, unknown> }> {
+  const firstLayer = set.dim * (p.hidden[0]?.units ?? head.units);
+  if (firstLayer > MAX_FIRST_LAYER_WEIGHTS || set.dim * p.batchSize > MAX_BATCH_VALUES) {
+    throw new TributaryError('INVALID_DATA', {
+      stage: ctx.kind,
+      message: `The features have ${set.dim} dimensions: a first layer of ${firstLayer} weights and batches of ${set.dim * p.batchSize} values do not fit in memory. Reduce the feature count (e.g. tfidf maxFeatures) or the batch size.`,
+    });
+  }
   const backend = await useBackend(p.backend);
   const seed = p.seed ?? ctx.random.seed;
   const scaler = p.scale === 'none' ? undefined : fitScaler(set.features, set.dim, p.scale);

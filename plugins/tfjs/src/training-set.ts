@@ -21,6 +21,15 @@ export function featureProblem(value: unknown, dim: number | undefined): string 
   const length = featureLength(value);
   if (length === undefined) return `is not a feature vector (a number array, Float32Array or sparse vector), got ${value === null ? 'null' : typeof value}`;
   if (dim !== undefined && length !== dim) return `has ${length} features, but the model takes ${dim}`;
+  if (isSparseVector(value)) {
+    const { indices, values, size } = value;
+    if (!Number.isInteger(size) || size < 1) return `is a sparse vector of size ${size}`;
+    if (indices.length !== values.length) return `is a sparse vector with ${indices.length} indices but ${values.length} values`;
+    for (let i = 0; i < indices.length; i++) {
+      if (indices[i]! < 0 || indices[i]! >= size) return `is a sparse vector whose index ${indices[i]} is outside 0…${size - 1}`;
+      if (i > 0 && indices[i]! <= indices[i - 1]!) return 'is a sparse vector whose indices are not strictly ascending';
+    }
+  }
   const values = isSparseVector(value) ? value.values : (value as ArrayLike<number>);
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i])) return `holds a non-finite value (${values[i]}) at position ${isSparseVector(value) ? value.indices[i] : i}`;

@@ -33,6 +33,13 @@ describe('tokenize: letters, marks and digits of any script (case C02)', () => {
     expect(tokenizeText('family 👨‍👩‍👧 flag 🇫🇷', raw)).toEqual(['family', '👨‍👩‍👧', 'flag', '🇫🇷']);
   });
 
+  it('segments a long unbroken run of Chinese in pieces without losing a character', () => {
+    const run = '我爱自然语言处理'.repeat(25_000); // 200,000 characters, no space or punctuation
+    const tokens = tokenizeText(run);
+    expect(tokens.length).toBeGreaterThan(50_000);
+    expect(tokens.join('')).toBe(run);
+  });
+
   it("keeps inner apostrophes: \"don't\" is one token (the documented choice)", () => {
     expect(tokenizeText(text('apostrophe'), raw)).toEqual(["don't", 'stop']);
     expect(tokenizeText('it’s fine')).toEqual(['it’s', 'fine']);

@@ -16,6 +16,9 @@ const TOKEN = new RegExp(
 /** Scripts written without spaces between words: a token in them is split by the ICU word segmenter. */
 const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
 
+/** Code units handed to the word segmenter at once. */
+const SEGMENT_PIECE = 512;
+
 const segmenters = new Map<string, Intl.Segmenter>();
 function segmenter(locale: string): Intl.Segmenter {
   let s = segmenters.get(locale);
@@ -75,7 +78,14 @@ export function tokenizeText(text: string, options: TokenizeOptions = DEFAULT_TO
       continue;
     }
     if (token.charCodeAt(0) > 0x2e7f && UNSPACED.test(token)) {
-      for (const part of segmenter(options.locale).segment(token)) if (part.isWordLike) push(part.segment);
+      // The ICU segmenter slows down sharply on long unbroken runs, so they are segmented in pieces
+      // (a word that straddles a piece boundary is split there: rare, and bounded).
+      for (let start = 0; start < token.length; start += SEGMENT_PIECE) {
+        let end = Math.min(token.length, start + SEGMENT_PIECE);
+        if (end < token.length && token.charCodeAt(end - 1) >= 0xd800 && token.charCodeAt(end - 1) <= 0xdbff) end++;
+        for (const part of segmenter(options.locale).segment(token.slice(start, end))) if (part.isWordLike) push(part.segment);
+        start = end - SEGMENT_PIECE;
+      }
       continue;
     }
     push(token);

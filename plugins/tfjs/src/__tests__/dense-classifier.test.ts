@@ -117,9 +117,11 @@ describe('denseClassifier', () => {
   });
 
   it('rejects records with missing, ragged or non-finite features, and labels that are not classes', async () => {
-    const data = [...blobs(40, 3, 9), { id: 'nan', label: 1, features: [1, Number.NaN, 0] }, { id: 'short', label: 0, features: [1, 2] }, { id: 'none', label: 1 }, { id: 'obj', label: { a: 1 }, features: [0, 0, 0] }];
+    const data = [...blobs(40, 3, 9), { id: 'nan', label: 1, features: [1, Number.NaN, 0] }, { id: 'short', label: 0, features: [1, 2] }, { id: 'none', label: 1 }, { id: 'obj', label: { a: 1 }, features: [0, 0, 0] },
+      { id: 'sparse-out', label: 0, features: sparseVector(3, Int32Array.from([0, 7]), Float32Array.from([1, 1])) },
+      { id: 'sparse-order', label: 0, features: sparseVector(3, Int32Array.from([2, 1]), Float32Array.from([1, 1])) }];
     const model = await runtime().pipeline([denseClassifier(small)]).fit(data, { errorPolicy: 'skip' });
-    expect(model.fitReport!.skipped).toBe(4);
+    expect(model.fitReport!.skipped).toBe(6);
     expect(model.fitReport!.output).toBe(40);
     const report = new RunReport();
     const out = await model.predict([{ id: 'ok', features: [1, 1, 1] }, { id: 'bad', features: [1, 1] }], { errorPolicy: 'skip', report });
