@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,11 +16,33 @@ beforeEach(async () => {
 });
 
 const manifestPath = () => path.join(dir, 'tributary.json');
-const editManifest = (edit: (m: Record<string, any>) => void) => {
+/** Edits the manifest and, like a deliberate tamperer, recomputes its digest (sha256 of the JSON without it). */
+const editManifest = (edit: (m: Record<string, any>) => void, redigest = true) => {
   const manifest = JSON.parse(fs.readFileSync(manifestPath(), 'utf8'));
   edit(manifest);
+  if (redigest) {
+    const { digest: _digest, ...body } = manifest;
+    manifest.digest = crypto.createHash('sha256').update(JSON.stringify(body)).digest('hex');
+  }
   fs.writeFileSync(manifestPath(), JSON.stringify(manifest));
 };
+
+describe('saving never destroys what is not a model', () => {
+  it('refuses to replace a folder that holds other files, and the current folder', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tributary-clobber-'));
+    fs.writeFileSync(path.join(root, 'thesis.docx'), 'precious');
+    const model = await createRuntime({ plugins: [toyPlugin()] }).pipeline([center({ input: 'x' })]).fit([{ x: 1 }]);
+    await expect(model.save(root)).rejects.toMatchObject({ code: 'ARTIFACT_UNSAFE_PATH' });
+    expect(fs.readFileSync(path.join(root, 'thesis.docx'), 'utf8')).toBe('precious');
+    await expect(model.save('')).rejects.toMatchObject({ code: 'INVALID_PARAMS' });
+    await expect(model.save('.')).rejects.toMatchObject({ code: 'ARTIFACT_UNSAFE_PATH' });
+    await expect(model.save('/')).rejects.toMatchObject({ code: 'ARTIFACT_UNSAFE_PATH' });
+    const empty = path.join(root, 'empty');
+    fs.mkdirSync(empty);
+    await model.save(empty);
+    expect(fs.existsSync(path.join(empty, 'tributary.json'))).toBe(true);
+  });
+});
 
 describe('artifact safety', () => {
   it('refuses a state file whose bytes no longer match the recorded sha256', async () => {
@@ -27,6 +50,20 @@ describe('artifact safety', () => {
     const bytes = fs.readFileSync(state);
     bytes[0] = bytes[0]! ^ 0xff;
     fs.writeFileSync(state, bytes);
+    await expect(createRuntime({ plugins: [toyPlugin()] }).load(dir)).rejects.toMatchObject({ code: 'ARTIFACT_CORRUPT' });
+  });
+
+  it('refuses a manifest edited after saving (its digest no longer matches)', async () => {
+    editManifest((m) => {
+      m.stages[1].state.meta.records = 2;
+    }, false);
+    await expect(createRuntime({ plugins: [toyPlugin()] }).load(dir)).rejects.toMatchObject({ code: 'ARTIFACT_CORRUPT', message: expect.stringContaining('digest') });
+  });
+
+  it('refuses state files that are not regular files (a FIFO would block the read)', async () => {
+    const state = path.join(dir, 'stages/01-toy-center/mean.f64');
+    fs.rmSync(state);
+    fs.mkdirSync(state);
     await expect(createRuntime({ plugins: [toyPlugin()] }).load(dir)).rejects.toMatchObject({ code: 'ARTIFACT_CORRUPT' });
   });
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createRuntime, isTributaryError } from '@tributary/core';
+import { Dataset, RunReport, createRuntime, isTributaryError } from '@tributary/core';
 import { describe, expect, it } from 'vitest';
 import { center, scale, toyPlugin } from './fixtures/toy-plugin.js';
 
@@ -81,3 +81,58 @@ describe('error policies account for every record', () => {
     expect(model.fitReport!.deadLettered).toBe(2);
   });
 });
+
+describe('bad inputs are handled, never fatal or lost', () => {
+  it('rejects null and non-object records under skip, in fit and in predict', async () => {
+    const runtime = createRuntime({ plugins: [toyPlugin()] });
+    const model = await runtime.pipeline([scale(), center()]).fit([{ x: 1 }, null, 7, { x: 3 }] as never, { errorPolicy: 'skip' });
+    expect(model.fitReport!.toJSON()).toMatchObject({ input: 4, output: 2, skipped: 2, unaccounted: 0 });
+    const report = new RunReport();
+    expect(await model.predict([null, { x: 2 }] as never, { errorPolicy: 'skip', report })).toHaveLength(1);
+    expect(report.unaccounted).toBe(0);
+  });
+
+  it('counts a record an estimator rejects once, not again in the stages after it', async () => {
+    const runtime = createRuntime({ plugins: [toyPlugin()] });
+    const model = await runtime.pipeline([center({ input: 'x', output: 'c' }), center({ input: 'c', output: 'cc' })]).fit([{ x: 1 }, { x: 'bad' }, { x: 3 }], { errorPolicy: 'skip' });
+    expect(model.fitReport!.toJSON()).toMatchObject({ input: 3, output: 2, skipped: 1, unaccounted: 0 });
+  });
+
+  it('refuses to read a generator object a second time instead of seeing no records', async () => {
+    const runtime = createRuntime({ plugins: [toyPlugin()] });
+    const model = await runtime.pipeline([scale()]).fit([]);
+    const source = (function* () {
+      yield { x: 1 };
+    })();
+    expect(await model.transform(source).count()).toBe(1);
+    await expect(model.transform(source).count()).rejects.toMatchObject({ code: 'SOURCE_CONSUMED' });
+  });
+
+  it('still writes a dead-letter line for records JSON cannot hold (BigInt, cycles)', async () => {
+    const runtime = createRuntime({ plugins: [toyPlugin()] });
+    const file = path.join(tmp(), 'dead.jsonl');
+    const cyclic: Record<string, unknown> = { id: 'cycle', x: 'no' };
+    cyclic.self = cyclic;
+    const model = await runtime.pipeline([scale()]).fit([]);
+    await model.predict([{ id: 'big', x: 'no', n: 10n }, cyclic], { errorPolicy: 'dead-letter', deadLetterPath: file });
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.recordId)).toEqual(['big', 'cycle']);
+    expect(lines[0].record.n).toBe('10');
+    expect(lines[1].record).toBeNull();
+  });
+
+  it('checks the dead-letter path when the run starts', async () => {
+    const runtime = createRuntime({ plugins: [toyPlugin()] });
+    const model = await runtime.pipeline([scale()]).fit([]);
+    await expect(model.predict([{ x: 'no' }], { errorPolicy: 'dead-letter', deadLetterPath: os.tmpdir() })).rejects.toMatchObject({ code: 'INVALID_PARAMS', param: 'deadLetterPath' });
+  });
+
+  it('refuses sources and seeds of the wrong kind with INVALID_PARAMS', async () => {
+    const runtime = createRuntime({ plugins: [toyPlugin()] });
+    await expect(runtime.pipeline([scale()]).fit(42 as never)).rejects.toMatchObject({ code: 'INVALID_PARAMS' });
+    expect(() => Dataset.from([1]).split({ test: 0.2, seed: Number.NaN })).toThrow(expect.objectContaining({ code: 'INVALID_PARAMS', param: 'seed' }));
+    await expect(Dataset.from([{ a: 1 }, { a: 2 }]).split({ test: 0.5, seed: 1, stratifyBy: 'label' }).test.collect()).rejects.toMatchObject({ param: 'stratifyBy' });
+    expect(() => runtime.resolve({ kind: 'toy:scale', params: JSON.parse('{"__proto__": {"input": "y"}}') })).toThrow(expect.objectContaining({ code: 'INVALID_PARAMS' }));
+  });
+});
+

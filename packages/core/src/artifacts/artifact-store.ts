@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { TributaryError } from '../errors/tributary-error.js';
 import { resolveInside } from './safe-path.js';
@@ -12,6 +13,24 @@ export interface ArtifactStore {
   readFile(dir: string, relative: string): Promise<Uint8Array>;
 }
 
+/** Only an empty folder or an earlier artifact (one with a manifest) may be replaced by a save. */
+async function assertReplaceable(target: string): Promise<void> {
+  const stat = await fs.lstat(target).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (!stat) return;
+  if (!stat.isDirectory()) {
+    throw new TributaryError('ARTIFACT_UNSAFE_PATH', { message: `Refusing to save a model as ${target}: a file (not a folder) is already there. Choose another path or remove it.` });
+  }
+  const entries = await fs.readdir(target);
+  if (entries.length > 0 && !entries.includes('tributary.json')) {
+    throw new TributaryError('ARTIFACT_UNSAFE_PATH', {
+      message: `Refusing to save a model into ${target}: the folder holds other files (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}) and no tributary.json, so it is not an earlier model that may be replaced. Choose an empty or new folder.`,
+    });
+  }
+}
+
 /**
  * The file-system store. Writes go to a temporary sibling directory that is renamed into place, so a
  * crash never leaves a half-written artifact where a model is expected; a previous artifact at the
@@ -19,8 +38,17 @@ export interface ArtifactStore {
  */
 export class FileArtifactStore implements ArtifactStore {
   async writeDirectory(dir: string, files: ReadonlyMap<string, Uint8Array>): Promise<void> {
+    if (typeof dir !== 'string' || dir.trim() === '') {
+      throw new TributaryError('INVALID_PARAMS', { param: 'dir', message: 'save() needs the path of the folder to write the model to, e.g. save("artifacts/my-model").' });
+    }
     const target = path.resolve(dir);
     const parent = path.dirname(target);
+    if (target === parent || target === path.resolve(process.cwd()) || target === path.resolve(os.homedir())) {
+      throw new TributaryError('ARTIFACT_UNSAFE_PATH', {
+        message: `Refusing to save a model as ${target}: it is the current, home or root folder, which saving would replace. Name a folder of its own, e.g. ${path.join(target, 'model')}.`,
+      });
+    }
+    await assertReplaceable(target);
     await fs.mkdir(parent, { recursive: true });
     const suffix = crypto.randomBytes(4).toString('hex');
     const temp = `${target}.tmp-${suffix}`;
@@ -51,8 +79,8 @@ export class FileArtifactStore implements ArtifactStore {
     const file = resolveInside(dir, relative);
     // A symbolic link inside the artifact could still point outside it: compare real paths.
     const [realRoot, realFile] = await Promise.all([fs.realpath(dir), fs.realpath(file)]).catch((error: NodeJS.ErrnoException) => {
-      throw new TributaryError(error.code === 'ENOENT' ? 'ARTIFACT_CORRUPT' : 'ARTIFACT_NOT_FOUND', {
-        message: `The artifact at ${dir} is missing '${relative}' (${error.code}). Re-save the model, or restore the whole directory.`,
+      throw new TributaryError('ARTIFACT_CORRUPT', {
+        message: `The artifact at ${dir} is missing '${relative}' or cannot reach it (${error.code}). Re-save the model, or restore the whole directory.`,
         cause: error,
       });
     });
@@ -61,6 +89,11 @@ export class FileArtifactStore implements ArtifactStore {
         message: `'${relative}' in the artifact at ${dir} is a link to a file outside the artifact. Refusing to read it.`,
         details: { path: relative },
       });
+    }
+    // A FIFO would block the read forever and a directory cannot be read: only regular files are state.
+    const stat = await fs.stat(realFile);
+    if (!stat.isFile()) {
+      throw new TributaryError('ARTIFACT_CORRUPT', { message: `'${relative}' in the artifact at ${dir} is not a regular file. Re-save the model.` });
     }
     return new Uint8Array(await fs.readFile(realFile));
   }

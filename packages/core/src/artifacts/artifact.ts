@@ -11,11 +11,17 @@ export function sha256(bytes: Uint8Array): string {
 
 const encoder = new TextEncoder();
 
+/** The digest of a manifest: sha256 of its JSON without the digest field. */
+function manifestDigest(manifest: object): string {
+  const { digest: _digest, ...body } = manifest as { digest?: string };
+  return sha256(encoder.encode(JSON.stringify(body)));
+}
+
 /** Writes a manifest and its files as one artifact directory, filling in every file's sha256. */
 export async function writeArtifact(
   store: ArtifactStore,
   dir: string,
-  manifest: Omit<Manifest, 'files'>,
+  manifest: Omit<Manifest, 'files' | 'digest'>,
   files: ReadonlyMap<string, Uint8Array | string>,
 ): Promise<Manifest> {
   const bytes = new Map<string, Uint8Array>();
@@ -27,7 +33,8 @@ export async function writeArtifact(
     bytes.set(relative, data);
     hashes[relative] = sha256(data);
   }
-  const complete: Manifest = { ...manifest, files: hashes };
+  const body = { ...manifest, files: hashes };
+  const complete: Manifest = { ...body, digest: manifestDigest(body) };
   bytes.set(MANIFEST_FILE, encoder.encode(`${JSON.stringify(complete, null, 2)}\n`));
   await store.writeDirectory(dir, bytes);
   return complete;
@@ -75,6 +82,11 @@ export async function readArtifact(store: ArtifactStore, dir: string): Promise<A
     });
   }
   const manifest = parsed;
+  if (manifestDigest(manifest) !== manifest.digest) {
+    throw new TributaryError('ARTIFACT_CORRUPT', {
+      message: `${MANIFEST_FILE} in ${dir} was changed after the model was saved (its digest does not match). Re-save the model, or restore the artifact from a trusted copy.`,
+    });
+  }
   const files = new Map<string, Uint8Array>();
   for (const [relative, expected] of Object.entries(manifest.files)) {
     resolveInside(dir, relative);

@@ -33,6 +33,8 @@ export const ManifestSchema = Type.Object({
   evaluation: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   /** Every file of the artifact but the manifest, with its sha256. */
   files: Type.Record(Type.String(), Sha256),
+  /** sha256 of this manifest as written, without this field: an edited manifest is detected. */
+  digest: Sha256,
 });
 
 export type Manifest = Static<typeof ManifestSchema>;

@@ -27,6 +27,26 @@ export interface ShuffleOptions {
 
 type Opener<T> = () => AsyncIterator<T>;
 
+/** One-shot sources (streams, generator objects) that some Dataset has already opened. */
+const consumed = new WeakSet<object>();
+
+function checkSource<T>(source: unknown): Iterable<T> | AsyncIterable<T> {
+  const ok =
+    typeof source === 'object' && source !== null && (Symbol.iterator in source || Symbol.asyncIterator in source);
+  if (!ok || typeof source === 'string') {
+    throw new TributaryError('INVALID_PARAMS', {
+      message: `A dataset reads an array, an iterable, an async iterable (a stream) or a function returning one; got ${source === null ? 'null' : typeof source}.`,
+    });
+  }
+  return source as Iterable<T> | AsyncIterable<T>;
+}
+
+function checkSeed(seed: unknown): void {
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) {
+    throw new TributaryError('INVALID_PARAMS', { param: 'seed', message: `A seed must be a finite number, got ${String(seed)}. Pass { seed: 42 } (any number) so the result is reproducible.` });
+  }
+}
+
 function isFunction<T>(source: DatasetSource<T>): source is () => Iterable<T> | AsyncIterable<T> {
   return typeof source === 'function';
 }
@@ -86,18 +106,18 @@ export class Dataset<T> implements AsyncIterable<T> {
   /** A Dataset over values, an iterable, an async iterable (read once), or a function that opens a source. */
   static from<T>(source: DatasetSource<T>): Dataset<T> {
     if (source instanceof Dataset) return source as Dataset<T>;
-    if (isFunction(source)) return new Dataset(() => toAsyncIterator(source()));
+    if (isFunction(source)) return new Dataset(() => toAsyncIterator(checkSource(source())));
+    checkSource(source);
     if (isReiterable(source)) return new Dataset(() => toAsyncIterator(source));
-    let opened = false;
     return new Dataset(() => {
-      if (opened) {
+      if (consumed.has(source as object)) {
         throw new TributaryError('SOURCE_CONSUMED', {
           message:
             'This dataset reads a one-shot source (a stream, socket or generator object) that has already been read. ' +
             'Call .cache() on the dataset before reading it twice, or pass a function that opens the source anew.',
         });
       }
-      opened = true;
+      consumed.add(source as object);
       return toAsyncIterator(source);
     });
   }
@@ -168,6 +188,7 @@ export class Dataset<T> implements AsyncIterable<T> {
    * shuffle); the order is fixed by `seed`.
    */
   shuffle(bufferSize: number, seed: number, options: ShuffleOptions = {}): Dataset<T> {
+    checkSeed(seed);
     if (!Number.isInteger(bufferSize) || bufferSize < 1) {
       throw new TributaryError('INVALID_PARAMS', { param: 'bufferSize', message: `shuffle buffer must be a whole number ≥ 1, got ${bufferSize}.` });
     }
@@ -191,6 +212,9 @@ export class Dataset<T> implements AsyncIterable<T> {
   }
 
   take(count: number): Dataset<T> {
+    if (!(Number.isInteger(count) && count >= 0)) {
+      throw new TributaryError('INVALID_PARAMS', { param: 'count', message: `take() needs a whole number ≥ 0, got ${count}.` });
+    }
     const self = this;
     return Dataset.from(async function* () {
       if (count <= 0) return;
@@ -256,7 +280,8 @@ export class Dataset<T> implements AsyncIterable<T> {
    * held in memory; both parts re-read the source, so it must be re-iterable (or cached).
    */
   split(options: SplitOptions<T>): { train: Dataset<T>; test: Dataset<T> } {
-    const { test } = options;
+    const { test } = options ?? ({} as SplitOptions<T>);
+    checkSeed(options?.seed);
     if (!(typeof test === 'number' && test > 0 && test < 1)) {
       throw new TributaryError('INVALID_PARAMS', {
         param: 'test',
@@ -272,6 +297,7 @@ export class Dataset<T> implements AsyncIterable<T> {
     if (!Number.isInteger(k) || k < 2) {
       throw new TributaryError('INVALID_PARAMS', { param: 'k', message: `kFold needs a whole number of folds ≥ 2, got ${k}.` });
     }
+    checkSeed(options?.seed);
     const assigned = this.assignments(new Array<number>(k).fill(1), options.seed, options.stratifyBy);
     return Array.from({ length: k }, (_, fold) => ({
       train: assigned.filter(([, part]) => part !== fold).map(([item]) => item),
@@ -298,8 +324,15 @@ export class Dataset<T> implements AsyncIterable<T> {
     };
     return Dataset.from(async function* () {
       counts ??= countStrata();
+      const strata = await counts;
+      if (stratifyBy !== undefined && strata.size === 1 && strata.has(undefined)) {
+        throw new TributaryError('INVALID_PARAMS', {
+          param: 'stratifyBy',
+          message: `stratifyBy ${typeof stratifyBy === 'string' ? `'${stratifyBy}'` : '(a function)'} gave no value for any record. Name the field that holds the class (usually 'label').`,
+        });
+      }
       const remaining = new Map<unknown, number[]>();
-      for (const [key, n] of await counts) remaining.set(key, apportion(n, weights));
+      for (const [key, n] of strata) remaining.set(key, apportion(n, weights));
       const random = createRandom(seed).fork('partition');
       for await (const item of self) {
         const left = remaining.get(stratumOf(item, stratifyBy));

@@ -9,6 +9,20 @@ export interface ParamProblem {
   readonly message: string;
 }
 
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The path of a key that could reach Object.prototype (possible in params parsed from JSON). */
+function findPrototypeKey(value: unknown, at = ''): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const key of Object.keys(value)) {
+    const here = at ? `${at}.${key}` : key;
+    if (FORBIDDEN_KEYS.has(key)) return here;
+    const inner = findPrototypeKey((value as Record<string, unknown>)[key], here);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
 /** The allowed values when a schema is a union of literals (an enumeration). */
 function literalChoices(schema: TSchema): unknown[] | undefined {
   const options = (schema as { anyOf?: TSchema[] }).anyOf;
@@ -56,6 +70,10 @@ export function paramProblems(schema: TSchema, params: unknown): ParamProblem[] 
  * that lists every problem at once (the first one's param in `error.param`).
  */
 export function validateParams<S extends TSchema>(kind: string, schema: S, params: unknown): Static<S> {
+  const polluted = findPrototypeKey(params);
+  if (polluted) {
+    throw new TributaryError('INVALID_PARAMS', { stage: kind, param: polluted, message: `Stage '${kind}' has a param named '${polluted}', which is never a valid param name. Remove it.` });
+  }
   const withDefaults = Value.Default(schema, Value.Clone(params ?? {}));
   const problems = paramProblems(schema, withDefaults);
   if (problems.length > 0) {

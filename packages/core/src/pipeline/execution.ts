@@ -31,6 +31,7 @@ export interface RunnableStage {
 
 /** JSON for dead-letter lines: binary fields become base64 rather than arrays of numbers. */
 function deadLetterReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
   if (value instanceof Uint8Array) return { base64: Buffer.from(value).toString('base64') };
   if (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {
     return { base64: Buffer.from((value as { data: number[] }).data).toString('base64') };
@@ -90,13 +91,23 @@ export class Execution {
           message: "errorPolicy 'dead-letter' needs deadLetterPath, the JSONL file that receives the rejected records.",
         });
       }
-      fs.mkdirSync(path.dirname(path.resolve(this.deadLetterPath)), { recursive: true });
+      try {
+        fs.mkdirSync(path.dirname(path.resolve(this.deadLetterPath)), { recursive: true });
+        fs.closeSync(fs.openSync(this.deadLetterPath, 'a'));
+      } catch (error) {
+        throw new TributaryError('INVALID_PARAMS', {
+          param: 'deadLetterPath',
+          message: `Cannot write the dead-letter file ${this.deadLetterPath} (${(error as NodeJS.ErrnoException).code ?? String(error)}). Point deadLetterPath at a file in a writable folder.`,
+          cause: error,
+        });
+      }
     }
   }
 
   /** A context whose rejections take effect only when `commit()` is called (so a retried batch is not counted twice). */
-  context(kind: string, index: number): { ctx: StageContext; commit(): void } {
+  context(kind: string, index: number): { ctx: StageContext; commit(): DataRecord[] } {
     const pending: Array<[DataRecord, TributaryError]> = [];
+    const warnings: Array<[string, string, DataRecord | undefined]> = [];
     const ctx: StageContext = {
       kind,
       logger: this.host.logger,
@@ -107,16 +118,22 @@ export class Execution {
         pending.push([record, error]);
       },
       warn: (code, message, record) => {
-        this.report.warn(kind, code);
-        const id = record ? this.idOf(record) : undefined;
-        this.host.events.emit({ type: 'warning', stage: kind, code, message, ...(id === undefined ? {} : { recordId: id }) });
+        warnings.push([code, message, record]);
       },
     };
     return {
       ctx,
       commit: () => {
+        for (const [code, message, record] of warnings) {
+          this.report.warn(kind, code);
+          const id = record ? this.idOf(record) : undefined;
+          this.host.events.emit({ type: 'warning', stage: kind, code, message, ...(id === undefined ? {} : { recordId: id }) });
+        }
+        const rejected = pending.map(([record]) => record);
         for (const [record, error] of pending) this.reject(kind, record, error);
         pending.length = 0;
+        warnings.length = 0;
+        return rejected;
       },
     };
   }
@@ -148,7 +165,14 @@ export class Execution {
     this.report.reject(kind, id, error, this.policy);
     this.host.events.emit({ type: 'record:rejected', stage: kind, recordId: id, code: error.code, message: error.message, policy: this.policy });
     if (this.policy === 'dead-letter') {
-      const line = JSON.stringify({ stage: kind, recordId: id, code: error.code, message: error.message, record }, deadLetterReplacer);
+      const entry = { stage: kind, recordId: id, code: error.code, message: error.message };
+      let line: string;
+      try {
+        line = JSON.stringify({ ...entry, record }, deadLetterReplacer);
+      } catch (failure) {
+        // A record that cannot be written as JSON (cycles, a throwing toJSON) still gets its line, without the record.
+        line = JSON.stringify({ ...entry, record: null, unserialisable: failure instanceof Error ? failure.message : String(failure) });
+      }
       fs.appendFileSync(this.deadLetterPath!, `${line}\n`);
     }
   }
@@ -161,7 +185,16 @@ export class Execution {
     const { ctx, commit } = this.context(step.kind, step.index);
     try {
       const out = await step.stage.transform(batch, ctx);
-      commit();
+      const rejected = commit().length;
+      if (out.length + rejected !== batch.length) {
+        this.report.warn(step.kind, 'RECORDS_UNACCOUNTED');
+        this.host.logger.warn('a stage returned a different number of records than it was given, less the ones it rejected', {
+          stage: step.kind,
+          given: batch.length,
+          returned: out.length,
+          rejected,
+        });
+      }
       return out;
     } catch (error) {
       const failure = toTributaryError(error, 'STAGE_FAILED', { stage: step.kind, message: `Stage '${step.kind}' failed` });

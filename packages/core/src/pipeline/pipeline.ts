@@ -68,7 +68,8 @@ export class Pipeline {
       const rejectedBefore = report.skipped + report.deadLettered;
       const { ctx, commit } = execution.context(spec.kind, index);
       const model = await instance.fit(source, ctx);
-      commit();
+      const rejected = new Set(commit());
+      if (rejected.size > 0) source = Dataset.from(input.filter((record) => !rejected.has(record)));
       trained -= report.skipped + report.deadLettered - rejectedBefore;
       const ms = this.host.clock.now() - started;
       report.time(index, spec.kind, 'fit', ms, input.length);

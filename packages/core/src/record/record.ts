@@ -55,6 +55,7 @@ export function writeDense(value: FeatureVector, target: Float32Array, offset: n
 
 /** The record's id as reports show it (the `id` field when present, else its position). */
 export function recordId(record: DataRecord, fallback: number): string | number {
+  if (typeof record !== 'object' || record === null) return fallback;
   const id = record.id;
   return typeof id === 'string' || typeof id === 'number' ? id : fallback;
 }

@@ -3,7 +3,7 @@ import semver from 'semver';
 import { type DependencyContainer, container as rootContainer } from 'tsyringe';
 import { type ArtifactStore, FileArtifactStore } from '../artifacts/artifact-store.js';
 import { readArtifact } from '../artifacts/artifact.js';
-import { TributaryError, toTributaryError } from '../errors/tributary-error.js';
+import { TributaryError, isTributaryError, toTributaryError } from '../errors/tributary-error.js';
 import { closest } from '../params/closest.js';
 import { validateParams } from '../params/validate-params.js';
 import type { PipelineHost, ResolvedStage } from '../pipeline/host.js';
@@ -151,7 +151,7 @@ export class Runtime implements PipelineHost {
     if (found) return found;
     const domain = kind.split(':')[0] ?? '';
     const hasDomain = [...this.definitions.keys()].some((k) => k.startsWith(`${domain}:`));
-    const official = OFFICIAL_DOMAINS[domain];
+    const official = Object.hasOwn(OFFICIAL_DOMAINS, domain) ? OFFICIAL_DOMAINS[domain] : undefined;
     if (!hasDomain && official) {
       throw new TributaryError('PLUGIN_MISSING', {
         stage: kind,
@@ -200,8 +200,20 @@ export class Runtime implements PipelineHost {
     const { manifest, files } = await readArtifact(this.store, dir);
     const stages: FittedStage[] = [];
     const execution = new Execution(this, {}, 'fail');
+    if (manifest.stages.length === 0) {
+      throw new TributaryError('ARTIFACT_CORRUPT', { message: `The model at ${dir} has no stages. Re-save it from a fitted pipeline.` });
+    }
     for (const [index, entry] of manifest.stages.entries()) {
-      const resolved = this.resolve({ kind: entry.kind, params: entry.params });
+      let resolved: ResolvedStage;
+      try {
+        resolved = this.resolve({ kind: entry.kind, params: entry.params });
+      } catch (error) {
+        // Params that no longer validate mean the manifest was edited (or made by a newer plugin), not a user mistake.
+        if (isTributaryError(error, 'INVALID_PARAMS')) {
+          throw new TributaryError('ARTIFACT_CORRUPT', { stage: entry.kind, message: `The saved params of stage '${entry.kind}' in ${dir} do not validate: ${error.message}`, cause: error });
+        }
+        throw error;
+      }
       if (resolved.plugin.version !== entry.pluginVersion) {
         this.logger.warn('model saved with another plugin version', { stage: entry.kind, saved: entry.pluginVersion, loaded: resolved.plugin.version });
       }
