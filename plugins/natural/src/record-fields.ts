@@ -10,10 +10,16 @@ export function describe(record: DataRecord, field: string, expected: string): s
   return `Field '${field}' should hold ${expected} but holds ${value === null ? 'null' : Array.isArray(value) ? 'an array of something else' : typeof value}.`;
 }
 
+/** `every` skips the holes of a sparse array; a hole is not a token. */
+function allStrings(values: unknown[]): boolean {
+  for (let i = 0; i < values.length; i++) if (typeof values[i] !== 'string') return false;
+  return true;
+}
+
 /** The token list of a record, or undefined after rejecting the record when the field holds something else. */
 export function readTokens(record: DataRecord, field: string, kind: string, ctx: StageContext): string[] | undefined {
   const tokens = record[field];
-  if (Array.isArray(tokens) && tokens.every((t) => typeof t === 'string')) return tokens as string[];
+  if (Array.isArray(tokens) && allStrings(tokens)) return tokens as string[];
   ctx.reject(record, new TributaryError('INVALID_RECORD', { stage: kind, message: `${describe(record, field, 'a list of tokens')} Put a tokenize stage before this one, or set this stage's input to the field that holds the tokens.` }));
   return undefined;
 }

@@ -101,6 +101,13 @@ export class DenseClassifier implements Estimator {
       if (allowed && !allowed.has(value)) return `holds ${JSON.stringify(value)}, which is not one of the classes ${JSON.stringify(p.classes)}`;
       return undefined;
     });
+    const types = new Set(set.labels.map((l) => typeof l));
+    if (!p.classes && types.size > 1) {
+      throw new TributaryError('INVALID_DATA', {
+        stage: this.kind,
+        message: `The labels in '${p.label}' mix types (${[...types].join(' and ')}), so 1 and "1" would be different classes. Convert them to one type, or list the classes with the classes param.`,
+      });
+    }
     const classes = p.classes ? [...p.classes] : sortClasses(set.labels as Label[]);
     if (classes.length < 2) {
       throw new TributaryError('INVALID_DATA', {
@@ -141,6 +148,11 @@ export class DenseClassifier implements Estimator {
   async load(saved: ModelState): Promise<Model> {
     const { state, meta } = await loadNetworkState(this.params.backend, saved, this.kind);
     const { classes, ...rest } = meta;
+    const units = state.network.outputs[0]!.shape[1] as number;
+    if (!Array.isArray(classes) || classes.length < 2 || (units === 1 ? classes.length !== 2 : classes.length !== units)) {
+      state.network.dispose();
+      throw new TributaryError('ARTIFACT_CORRUPT', { stage: this.kind, message: `The saved classes of '${this.kind}' do not match its network's ${units} output(s). Re-save the model.` });
+    }
     return new DenseClassifierModel(state, this.params, classes as Label[], rest);
   }
 }

@@ -96,5 +96,11 @@ export async function loadNetworkState(preference: BackendPreference, saved: Mod
   const backend = await useBackend(preference);
   const network = await restoreNetwork(backend, saved.files, kind);
   const meta = saved.meta as Record<string, unknown>;
-  return { state: { backend, network, inputDim: meta.inputDim as number, scaler: scalerFromJson(meta.scaler) }, meta };
+  const inputDim = network.inputs[0]?.shape[1] ?? -1;
+  const scaler = scalerFromJson(meta.scaler);
+  if (meta.inputDim !== inputDim || (meta.scaler != null && (!scaler || scaler.offset.length !== inputDim || scaler.factor.length !== inputDim))) {
+    network.dispose();
+    throw new TributaryError('ARTIFACT_CORRUPT', { stage: kind, message: `The saved state of '${kind}' does not fit its network (input size or scaler length differ). Re-save the model.` });
+  }
+  return { state: { backend, network, inputDim, scaler }, meta };
 }

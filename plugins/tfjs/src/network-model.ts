@@ -19,8 +19,10 @@ export function scalerToJson(scaler: Scaler | undefined): JsonObject | null {
 
 export function scalerFromJson(value: unknown): Scaler | undefined {
   if (!value || typeof value !== 'object') return undefined;
-  const { offset, factor } = value as { offset: number[]; factor: number[] };
-  return { offset: Float32Array.from(offset), factor: Float32Array.from(factor) };
+  const { offset, factor } = value as { offset: unknown; factor: unknown };
+  const numbers = (a: unknown) => Array.isArray(a) && a.every((v) => typeof v === 'number' && Number.isFinite(v));
+  if (!numbers(offset) || !numbers(factor)) return undefined;
+  return { offset: Float32Array.from(offset as number[]), factor: Float32Array.from(factor as number[]) };
 }
 
 /**
@@ -61,7 +63,19 @@ export abstract class NetworkModel {
       const output = network.predict(input) as import('@tensorflow/tfjs-core').Tensor;
       return output.dataSync() as Float32Array;
     });
-    return { records, values: Float32Array.from(values), units };
+    // A non-finite output (weights damaged, or an input at the edge of float32) is never passed on as a score.
+    const kept: DataRecord[] = [];
+    const finite: number[] = [];
+    for (let r = 0; r < records.length; r++) {
+      const row = values.subarray(r * units, (r + 1) * units);
+      if (row.every(Number.isFinite)) {
+        kept.push(records[r]!);
+        finite.push(...row);
+      } else {
+        ctx.reject(records[r]!, new TributaryError('INVALID_RECORD', { stage: this.kind, message: 'The network produced a non-finite output for this record; check its features (and the model) for extreme values.' }));
+      }
+    }
+    return { records: kept, values: Float32Array.from(finite), units };
   }
 
   protected async saveNetwork(): Promise<{ 'model.json': string; 'weights.bin': Uint8Array }> {

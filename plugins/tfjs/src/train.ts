@@ -67,6 +67,13 @@ export async function trainNetwork(
   const { tf } = backend;
   const { dim, features } = set;
   const { train, validation } = holdOut(features.length, options.validationSplit, options.seed, options.strata);
+  if (train.length === 0) {
+    throw new TributaryError('INVALID_PARAMS', {
+      stage: ctx.kind,
+      param: 'validationSplit',
+      message: `validationSplit ${options.validationSplit} leaves no training records out of ${features.length}. Lower validationSplit or train on more records.`,
+    });
+  }
   if (options.earlyStopping && options.earlyStopping.monitor === 'val_loss' && validation.length === 0) {
     throw new TributaryError('INVALID_PARAMS', {
       stage: ctx.kind,

@@ -15,11 +15,14 @@ export interface Scaler {
   readonly factor: Float32Array;
 }
 
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 /** Why a feature value cannot be used, or undefined when it can. */
 export function featureProblem(value: unknown, dim: number | undefined): string | undefined {
   if (value === undefined) return 'is missing from the record; set the stage\'s input param to the field that holds the features';
   const length = featureLength(value);
   if (length === undefined) return `is not a feature vector (a number array, Float32Array or sparse vector), got ${value === null ? 'null' : typeof value}`;
+  if (length === 0) return 'is an empty feature vector';
   if (dim !== undefined && length !== dim) return `has ${length} features, but the model takes ${dim}`;
   if (isSparseVector(value)) {
     const { indices, values, size } = value;
@@ -32,7 +35,9 @@ export function featureProblem(value: unknown, dim: number | undefined): string 
   }
   const values = isSparseVector(value) ? value.values : (value as ArrayLike<number>);
   for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i])) return `holds a non-finite value (${values[i]}) at position ${isSparseVector(value) ? value.indices[i] : i}`;
+    const v = values[i]!;
+    // Networks compute in float32: anything beyond its range becomes Infinity there.
+    if (!Number.isFinite(v) || Math.abs(v) > FLOAT32_MAX) return `holds a value out of the float32 range (${v}) at position ${isSparseVector(value) ? value.indices[i] : i}`;
   }
   return undefined;
 }
@@ -56,17 +61,28 @@ export async function collectTrainingSet(
   ctx: StageContext,
   labelProblem: (value: unknown) => string | undefined,
 ): Promise<TrainingSet> {
-  const features: FeatureVector[] = [];
-  const labels: unknown[] = [];
-  let dim: number | undefined;
+  const candidates: DataRecord[] = [];
+  const lengths = new Map<number, number>();
   for await (const record of data) {
-    const problem = featureProblem(record[input], dim);
+    const problem = featureProblem(record[input], undefined);
     const badLabel = labelProblem(record[label]);
     if (problem || badLabel) {
       ctx.reject(record, new TributaryError('INVALID_RECORD', { stage: kind, message: problem ? `Field '${input}' ${problem}.` : `Field '${label}' ${badLabel}.` }));
       continue;
     }
-    dim ??= featureLength(record[input]);
+    const length = featureLength(record[input])!;
+    lengths.set(length, (lengths.get(length) ?? 0) + 1);
+    candidates.push(record);
+  }
+  // The most common length is the input size; records of another length are the odd ones out.
+  const dim = [...lengths].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0];
+  const features: FeatureVector[] = [];
+  const labels: unknown[] = [];
+  for (const record of candidates) {
+    if (featureLength(record[input]) !== dim) {
+      ctx.reject(record, new TributaryError('INVALID_RECORD', { stage: kind, message: `Field '${input}' has ${featureLength(record[input])} features, but most training records have ${dim}.` }));
+      continue;
+    }
     features.push(record[input] as FeatureVector);
     labels.push(record[label]);
   }

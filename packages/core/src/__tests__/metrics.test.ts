@@ -58,3 +58,21 @@ describe('confusionMatrix', () => {
     ]);
   });
 });
+
+describe('evaluateBinaryClassifier', () => {
+  it('skips and counts records whose label is not 0/1 instead of coercing them', async () => {
+    const { createRuntime } = await import('@tributary/core');
+    const { toyPlugin, scale } = await import('./fixtures/toy-plugin.js');
+    const { evaluateBinaryClassifier } = await import('@tributary/core');
+    const model = await createRuntime({ plugins: [toyPlugin()] }).pipeline([scale({ factor: 0.5, output: 'score' })]).fit([]);
+    const report = await evaluateBinaryClassifier(model, [
+      { x: 1.6, label: 1 },
+      { x: 0.4, label: false },
+      { x: 1, label: '1' },
+      { x: 1, label: null },
+    ]);
+    expect(report.testRecords).toBe(2);
+    expect(report.accuracy).toBe(1);
+    expect(report.run).toMatchObject({ input: 4, output: 2, skipped: 2, unaccounted: 0 });
+  });
+});

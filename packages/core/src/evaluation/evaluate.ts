@@ -4,7 +4,7 @@ import { type BinaryClassificationMetrics, binaryClassificationMetrics } from '.
 import type { ErrorPolicy } from '../pipeline/execution.js';
 import type { PipelineModel } from '../pipeline/pipeline-model.js';
 import { RunReport } from '../pipeline/run-report.js';
-import type { DataRecord } from '../record/record.js';
+import { type DataRecord, recordId } from '../record/record.js';
 
 export interface EvaluateOptions {
   /** The field holding the true label (0/1). Default `label`. */
@@ -70,7 +70,20 @@ export async function evaluateBinaryClassifier(
     latencies.push(performance.now() - t0);
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
     for (const record of out) {
-      const label = Number(record[labelField]);
+      const raw = record[labelField];
+      const label = raw === true ? 1 : raw === false ? 0 : raw;
+      if (label !== 0 && label !== 1) {
+        const error = new TributaryError('INVALID_RECORD', {
+          stage: 'evaluate',
+          recordId: recordId(record, -1),
+          message: `Field '${labelField}' holds ${JSON.stringify(raw) ?? 'nothing'}; binary evaluation needs labels 0 or 1 (or false/true). Map the classes to 0/1 first.`,
+        });
+        if ((options.errorPolicy ?? 'skip') === 'fail') throw error;
+        // The record left the pipeline, so it was counted as output: move it to the rejected.
+        report.output--;
+        report.reject('evaluate', error.recordId!, error, 'skip');
+        continue;
+      }
       const score = record[scoreField];
       if (typeof score !== 'number') {
         throw new TributaryError('INVALID_DATA', {

@@ -57,6 +57,22 @@ Content-Type: text/html; charset=utf-8
     expect(await textOf('From someone@example.com  Thu Aug 22 13:17:22 2002\nSubject: hi\n\nbody')).toBe('hi\nbody');
   });
 
+  it('warns when the body is lost to a broken MIME structure or bytes it cannot decode', async () => {
+    const runtime = createRuntime({ plugins: [natural] });
+    const warnings: string[] = [];
+    runtime.events.on('warning', (e) => warnings.push(e.code));
+    const model = await runtime.pipeline([emailText()]).fit([]);
+    const broken = crlf('Subject: wb\nContent-Type: multipart/mixed; boundary="right"\n\n--wrong\nContent-Type: text/plain\n\nbody text\n--wrong--\n');
+    const undecodable = Buffer.concat([Buffer.from(crlf('Subject: s\nContent-Type: text/plain\n\n')), Buffer.from([0x63, 0x61, 0x66, 0xe9])]);
+    const out = await model.predict([{ raw: broken }, { raw: undecodable }]);
+    expect(out).toHaveLength(2);
+    expect(warnings.sort()).toEqual(['EMPTY_BODY', 'UNDECODABLE_TEXT']);
+  });
+
+  it('strips only what looks like an HTML document, not text that mentions tags', async () => {
+    expect(await textOf('Subject: t\n\nif a<b and c>d then <html> is a tag name')).toBe('t\nif a<b and c>d then <html> is a tag name');
+  });
+
   it('handles an unknown charset without failing', async () => {
     const text = await textOf(crlf('Subject: odd\nContent-Type: text/plain; charset=x-no-such-charset\n\nplain ascii words'));
     expect(text).toContain('plain ascii words');

@@ -17,6 +17,11 @@ describe('redact', () => {
     }
   });
 
+  it('redacts a URL with credentials whole, and an address on a www host as an address', () => {
+    expect(r('reset at http://alice:hunter2@example.com/reset?user=alice&token=abc now')).toBe('reset at __url__ now');
+    expect(r('mail bob@www.example.com today')).toBe('mail __email__ today');
+  });
+
   it('counts each kind', () => {
     expect(redactText('a@b.io http://x.io 10.0.0.1 555-123-4567 c@d.io').counts).toEqual({ email: 2, url: 1, ip: 1, phone: 1 });
   });

@@ -37,6 +37,8 @@ let parser: Promise<SimpleParser> | undefined;
 const loadParser = () => (parser ??= import('mailparser').then((m) => m.simpleParser));
 
 const MBOX_FROM = Buffer.from('From ');
+/** A text/plain part that is really an HTML document (common in spam): it starts as one, or closes one. */
+const LOOKS_LIKE_HTML = /^\s*<(?:!doctype\b|html\b|head\b|body\b|div\b|table\b|p\b)|<\/(?:html|body)\s*>/i;
 
 /** Bytes of the raw message, without the mbox "From " separator line some corpora keep in front. */
 function messageBytes(raw: unknown): Buffer | undefined {
@@ -91,7 +93,9 @@ export class EmailTextStage implements Stage {
     const subject = (mail.subject ?? '').trim();
     let body = typeof mail.text === 'string' ? mail.text : '';
     if (body.trim() === '' && typeof mail.html === 'string') body = htmlToText(mail.html);
-    else if (/<\/?(html|body|div|p|br|table|font)\b/i.test(body)) body = htmlToText(body);
+    else if (LOOKS_LIKE_HTML.test(body)) body = htmlToText(body);
+    if (body.includes('\ufffd')) ctx.warn('UNDECODABLE_TEXT', 'Some bytes of the body could not be decoded in its declared (or assumed UTF-8) charset.', record);
+    if (subject && body.trim() === '') ctx.warn('EMPTY_BODY', 'The message has a subject but no text body (it may be empty, or its MIME structure broken).', record);
     const text = (this.params.subject && subject ? `${subject}\n${body}` : body).toWellFormed().trim();
     if (text === '') ctx.warn('EMPTY_TEXT', 'The message has no subject and no text body.', record);
     const out: DataRecord = { ...record, [output]: text };

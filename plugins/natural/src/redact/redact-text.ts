@@ -1,11 +1,13 @@
 /** What `redact` can replace, each with its placeholder token. */
 export const REDACTION_KINDS = ['email', 'url', 'ip', 'phone'] as const;
+/** URLs go first: credentials in a URL (user:pass@host) would otherwise split it into an address and a leaked path. */
+const ORDER = ['url', 'email', 'ip', 'phone'] as const;
 export type RedactionKind = (typeof REDACTION_KINDS)[number];
 
 const PATTERNS: Record<RedactionKind, RegExp> = {
   email: /(?<![\p{L}\p{N}._%+-])[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}/gu,
   // A scheme or a leading "www."; the match stops at white space, quotes and angle brackets.
-  url: /\b(?:(?:https?|ftp):\/\/|www\.)[^\s<>"'`]+/giu,
+  url: /(?<![\p{L}\p{N}@._%+-])(?:(?:https?|ftp):\/\/|www\.)[^\s<>"'`]+/giu,
   ip: new RegExp(
     [
       // IPv4, each octet 0–255
@@ -30,7 +32,7 @@ const TRAILING_PUNCTUATION = /[.,;:!?)\]}]+$/;
 export function redactText(text: string, kinds: readonly RedactionKind[] = REDACTION_KINDS): { text: string; counts: Record<RedactionKind, number> } {
   const counts: Record<RedactionKind, number> = { email: 0, url: 0, ip: 0, phone: 0 };
   let out = text;
-  for (const kind of REDACTION_KINDS) {
+  for (const kind of ORDER) {
     if (!kinds.includes(kind)) continue;
     out = out.replace(PATTERNS[kind], (match: string) => {
       if (kind === 'phone') {

@@ -178,7 +178,10 @@ export class TfidfEstimator implements Estimator {
   async load(state: ModelState): Promise<Model> {
     const file = state.files?.['vocabulary.json'];
     const text = typeof file === 'string' ? file : new TextDecoder().decode(file);
-    const { terms, idf } = JSON.parse(text) as { terms: string[]; idf: number[] };
+    const { terms, idf } = JSON.parse(text) as { terms: unknown; idf: unknown };
+    if (!Array.isArray(terms) || !Array.isArray(idf) || terms.length !== idf.length || !terms.every((t) => typeof t === 'string') || !idf.every(Number.isFinite)) {
+      throw new TributaryError('ARTIFACT_CORRUPT', { stage: this.kind, message: `The saved vocabulary of '${this.kind}' is malformed (terms and idf must be lists of equal length). Re-save the model.` });
+    }
     return new TfidfModel(this.params, terms, Float64Array.from(idf), state.meta.documents as number);
   }
 }

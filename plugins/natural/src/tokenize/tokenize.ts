@@ -1,4 +1,4 @@
-import { type Batch, STAGE_PARAMS, type Stage, type StageContext, type Static, Type, defineStage, inject, injectable, stageSpec } from '@tributary/core';
+import { type Batch, STAGE_PARAMS, type Stage, type StageContext, type Static, TributaryError, Type, defineStage, inject, injectable, stageSpec } from '@tributary/core';
 import { mapText } from '../record-fields.js';
 import { tokenizeText } from './tokenize-text.js';
 
@@ -32,7 +32,13 @@ export type TokenizeParams = Static<typeof TokenizeParams>;
 export class TokenizeStage implements Stage {
   readonly kind = 'natural:tokenize';
 
-  constructor(@inject(STAGE_PARAMS) private readonly params: TokenizeParams) {}
+  constructor(@inject(STAGE_PARAMS) private readonly params: TokenizeParams) {
+    try {
+      new Intl.Segmenter(params.locale, { granularity: 'word' });
+    } catch {
+      throw new TributaryError('INVALID_PARAMS', { stage: this.kind, param: 'locale', message: `Stage '${this.kind}': locale ${JSON.stringify(params.locale)} is not a valid BCP 47 locale (e.g. 'und', 'ja', 'zh-Hans').` });
+    }
+  }
 
   transform(batch: Batch, ctx: StageContext): Batch {
     const { input, output } = this.params;
