@@ -1,3 +1,5 @@
+import { TributaryError } from '../errors/tributary-error.js';
+
 /** Levenshtein distance, for "did you mean" suggestions. */
 export function editDistance(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -11,6 +13,18 @@ export function editDistance(a: string, b: string): number {
     }
   }
   return prev[b.length]!;
+}
+
+/** Throws INVALID_PARAMS for the first key of `options` that is not in `known`, suggesting the closest one. */
+export function assertKnownKeys(options: object, known: readonly string[], what: string): void {
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    const suggestion = closest(key, known);
+    throw new TributaryError('INVALID_PARAMS', {
+      param: key,
+      message: `Unknown ${what} '${key}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; the options are ${known.join(', ')}.`,
+    });
+  }
 }
 
 /** The candidate closest to `word`, when it is close enough to be a plausible typo. */

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Dataset } from '../dataset/dataset.js';
 import { TributaryError, toTributaryError } from '../errors/tributary-error.js';
-import { closest } from '../params/closest.js';
+import { assertKnownKeys } from '../params/closest.js';
 import { type Batch, type DataRecord, recordId } from '../record/record.js';
 import type { Stage, StageContext } from '../stage/stage.js';
 import type { PipelineHost } from './host.js';
@@ -45,15 +45,7 @@ const OPTIONS = ['errorPolicy', 'deadLetterPath', 'batchSize', 'report'];
 
 /** Checks run options as strictly as stage params: a misspelt policy must not quietly change what happens to bad records. */
 function checkOptions(options: ExecutionOptions): void {
-  for (const key of Object.keys(options)) {
-    if (!OPTIONS.includes(key)) {
-      const suggestion = closest(key, OPTIONS);
-      throw new TributaryError('INVALID_PARAMS', {
-        param: key,
-        message: `Unknown run option '${key}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; the options are ${OPTIONS.join(', ')}.`,
-      });
-    }
-  }
+  assertKnownKeys(options, OPTIONS, 'run option');
   if (options.errorPolicy !== undefined && !POLICIES.includes(options.errorPolicy)) {
     throw new TributaryError('INVALID_PARAMS', {
       param: 'errorPolicy',

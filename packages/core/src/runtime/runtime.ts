@@ -4,7 +4,7 @@ import { type DependencyContainer, container as rootContainer } from 'tsyringe';
 import { type ArtifactStore, FileArtifactStore } from '../artifacts/artifact-store.js';
 import { readArtifact } from '../artifacts/artifact.js';
 import { TributaryError, isTributaryError, toTributaryError } from '../errors/tributary-error.js';
-import { closest } from '../params/closest.js';
+import { assertKnownKeys, closest } from '../params/closest.js';
 import { validateParams } from '../params/validate-params.js';
 import type { PipelineHost, ResolvedStage } from '../pipeline/host.js';
 import { Execution } from '../pipeline/execution.js';
@@ -50,15 +50,7 @@ const OFFICIAL_DOMAINS: Readonly<Record<string, string>> = {
 const RUNTIME_OPTIONS = ['plugins', 'logger', 'events', 'seed', 'artifactStore', 'clock'];
 
 function checkRuntimeOptions(options: RuntimeOptions): void {
-  for (const key of Object.keys(options)) {
-    if (!RUNTIME_OPTIONS.includes(key)) {
-      const suggestion = closest(key, RUNTIME_OPTIONS);
-      throw new TributaryError('INVALID_PARAMS', {
-        param: key,
-        message: `Unknown createRuntime option '${key}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; the options are ${RUNTIME_OPTIONS.join(', ')}.`,
-      });
-    }
-  }
+  assertKnownKeys(options, RUNTIME_OPTIONS, 'createRuntime option');
   if (options.plugins !== undefined && !Array.isArray(options.plugins)) {
     throw new TributaryError('INVALID_PARAMS', { param: 'plugins', message: 'createRuntime({ plugins }) takes an array of plugins, e.g. { plugins: [natural, tfjs] }.' });
   }
