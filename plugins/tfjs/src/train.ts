@@ -50,6 +50,21 @@ function holdOut(n: number, split: number, seed: number, strata: ArrayLike<numbe
 }
 
 /**
+ * A loss that never moves (saturated units from huge inputs, a learning rate far too high) returns a
+ * model no better than a constant; it is not an error, but it is said.
+ */
+function warnIfStalled(history: ReadonlyArray<Record<string, number>>, ctx: StageContext): void {
+  const losses = history.map((h) => h.loss).filter((l): l is number => typeof l === 'number');
+  if (losses.length < 3) return;
+  const first = losses[0]!;
+  if (losses.every((l) => l >= first * (1 - 1e-3))) {
+    const message = `The training loss did not improve over ${losses.length} epochs (${first.toPrecision(4)} → ${losses.at(-1)!.toPrecision(4)}): the model is likely no better than a constant. Scale the features (scale: 'standard'), lower learningRate, or check the labels.`;
+    ctx.warn('TRAINING_STALLED', message);
+    ctx.logger.warn(message, { stage: ctx.kind });
+  }
+}
+
+/**
  * Trains through `fitDataset` with batches densified one at a time from the training set, in a
  * seeded order per epoch. A non-finite loss stops training with TRAINING_DIVERGED instead of
  * returning a useless model. Leaves no tensor behind but the model's own weights.
@@ -156,6 +171,7 @@ export async function trainNetwork(
       });
     }
     if (best && stopping && stopping.restoreBest && best.epoch !== epoch) model.setWeights(best.weights);
+    warnIfStalled(history, ctx);
     return { history, epochsRun: epoch, bestEpoch: best?.epoch };
   } finally {
     best?.weights.forEach((w) => w.dispose());

@@ -161,6 +161,22 @@ describe('denseClassifier', () => {
     expect(balanced).toBeLessThan(0.58);
   });
 
+  it('warns when the loss never improves (inputs so large every unit saturates)', async () => {
+    const runtime = createRuntime({ plugins: [tfjs] });
+    const warnings: string[] = [];
+    runtime.events.on('warning', (e) => warnings.push(e.code));
+    const data = blobs(64, 3, 15).map((r) => ({ ...r, features: r.features.map((v) => v * 1e30) }));
+    const model = await runtime.pipeline([denseClassifier({ ...small, epochs: 4 })]).fit(data);
+    expect(warnings).toContain('TRAINING_STALLED');
+    expect(model.fitReport!.toJSON().warnings).toEqual({ 'tfjs:dense-classifier': { TRAINING_STALLED: 1 } });
+    await model.dispose();
+    const healthy = createRuntime({ plugins: [tfjs] });
+    const none: string[] = [];
+    healthy.events.on('warning', (e) => none.push(e.code));
+    await (await healthy.pipeline([denseClassifier({ ...small, epochs: 4 })]).fit(blobs(64, 3, 15))).dispose();
+    expect(none).toEqual([]);
+  });
+
   it('refuses training data with a single class', async () => {
     await expect(fit(small, blobs(20, 2, 1).map((r) => ({ ...r, label: 1 })))).rejects.toMatchObject({ code: 'INVALID_DATA' });
   });
