@@ -67,7 +67,6 @@ function toAsyncIterator<T>(source: Iterable<T> | AsyncIterable<T>): AsyncIterat
 /** True when iterating the value twice gives the same items (arrays, sets, maps, typed arrays). */
 function isReiterable(value: unknown): boolean {
   if (Array.isArray(value) || value instanceof Set || value instanceof Map || ArrayBuffer.isView(value)) return true;
-  if (value instanceof Dataset) return true;
   return false;
 }
 
@@ -120,11 +119,6 @@ export class Dataset<T> implements AsyncIterable<T> {
       consumed.add(source as object);
       return toAsyncIterator(source);
     });
-  }
-
-  /** A Dataset defined by an async generator function, re-run on every pass. */
-  static generate<T>(generator: () => AsyncIterable<T> | Iterable<T>): Dataset<T> {
-    return Dataset.from(generator);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<T> {

@@ -214,7 +214,6 @@ export class Execution {
             this.positions.set(record, report.input + i);
             current.push(record);
           } else {
-            this.positions.set(Object(record), report.input + i);
             const error = new TributaryError('INVALID_RECORD', {
               recordId: report.input + i,
               message: `Input #${report.input + i} is ${Array.isArray(record) ? 'an array' : typeof record}, not a record: records are objects such as { text: '…' }.`,
