@@ -5,6 +5,7 @@ import {
   type StageContext,
   TributaryError,
   featureLength,
+  isDenseTensor,
   isSparseVector,
   writeDense,
 } from '@tributary/core';
@@ -21,7 +22,7 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 export function featureProblem(value: unknown, dim: number | undefined): string | undefined {
   if (value === undefined) return 'is missing from the record; set the stage\'s input param to the field that holds the features';
   const length = featureLength(value);
-  if (length === undefined) return `is not a feature vector (a number array, Float32Array or sparse vector), got ${value === null ? 'null' : typeof value}`;
+  if (length === undefined) return `is not a feature vector (a number array, Float32Array, sparse vector or tensor), got ${value === null ? 'null' : typeof value}`;
   if (length === 0) return 'is an empty feature vector';
   if (dim !== undefined && length !== dim) return `has ${length} features, but the model takes ${dim}`;
   if (isSparseVector(value)) {
@@ -33,7 +34,7 @@ export function featureProblem(value: unknown, dim: number | undefined): string 
       if (i > 0 && indices[i]! <= indices[i - 1]!) return 'is a sparse vector whose indices are not strictly ascending';
     }
   }
-  const values = isSparseVector(value) ? value.values : (value as ArrayLike<number>);
+  const values = isSparseVector(value) ? value.values : isDenseTensor(value) ? value.data : (value as ArrayLike<number>);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     // Networks compute in float32: anything beyond its range becomes Infinity there.

@@ -15,8 +15,39 @@ export interface SparseVector {
   readonly values: Float32Array;
 }
 
+/**
+ * A dense float32 tensor, row-major: how image stages hand pixels to models (`[height, width, channels]`
+ * or `[channels, height, width]` per record). Models that take flat features read `data` as a vector.
+ */
+export interface DenseTensor {
+  readonly kind: 'tensor';
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
 /** A feature vector as stages exchange it. */
-export type FeatureVector = readonly number[] | Float32Array | Float64Array | SparseVector;
+export type FeatureVector = readonly number[] | Float32Array | Float64Array | SparseVector | DenseTensor;
+
+/** Wraps `data` as a tensor of `shape`; throws a RangeError when the shape does not describe `data.length` values. */
+export function denseTensor(data: Float32Array, shape: readonly number[]): DenseTensor {
+  if (!shape.every((d) => Number.isInteger(d) && d > 0)) throw new RangeError(`A tensor shape holds positive integers, got [${shape.join(', ')}].`);
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (size !== data.length) throw new RangeError(`A tensor of shape [${shape.join(', ')}] holds ${size} values, but ${data.length} were given.`);
+  return { kind: 'tensor', shape: Object.freeze([...shape]), data };
+}
+
+export function isDenseTensor(value: unknown): value is DenseTensor {
+  if (typeof value !== 'object' || value === null) return false;
+  const t = value as DenseTensor;
+  return (
+    t.kind === 'tensor' &&
+    t.data instanceof Float32Array &&
+    Array.isArray(t.shape) &&
+    t.shape.length > 0 &&
+    t.shape.every((d) => Number.isInteger(d) && d > 0) &&
+    t.shape.reduce((a, b) => a * b, 1) === t.data.length
+  );
+}
 
 export function sparseVector(size: number, indices: Int32Array, values: Float32Array): SparseVector {
   return { kind: 'sparse', size, indices, values };
@@ -35,6 +66,7 @@ export function isSparseVector(value: unknown): value is SparseVector {
 /** The length of a feature vector, or undefined when the value is not one. */
 export function featureLength(value: unknown): number | undefined {
   if (isSparseVector(value)) return value.size;
+  if (isDenseTensor(value)) return value.data.length;
   if (value instanceof Float32Array || value instanceof Float64Array) return value.length;
   if (Array.isArray(value) && value.every((v) => typeof v === 'number')) return value.length;
   return undefined;
@@ -48,6 +80,10 @@ export function writeDense(value: FeatureVector, target: Float32Array, offset: n
   if (isSparseVector(value)) {
     const { indices, values } = value;
     for (let i = 0; i < indices.length; i++) target[offset + indices[i]!] = values[i]!;
+    return;
+  }
+  if (isDenseTensor(value)) {
+    target.set(value.data, offset);
     return;
   }
   for (let i = 0; i < value.length; i++) target[offset + i] = value[i]!;
