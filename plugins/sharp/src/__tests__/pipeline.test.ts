@@ -1,0 +1,213 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { RunReport, createRuntime, isDenseTensor } from '@tributary/core';
+import {
+  type RawImage,
+  decodeImage,
+  encodeImage,
+  greyscale,
+  imageFiles,
+  normalize,
+  resize,
+  sharp,
+  sobel,
+  threshold,
+  toTensor,
+  writeImage,
+} from '@tributary/plugin-sharp';
+import sharpLib from 'sharp';
+import { describe, expect, it } from 'vitest';
+import pkg from '../../package.json' with { type: 'json' };
+import { PHOTOS, fixture, noise } from './helpers.js';
+
+const runtime = () => createRuntime({ plugins: [sharp] });
+const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), `tributary-${prefix}-`));
+
+describe('the sharp plugin', () => {
+  it('declares the version of its package and registers its kinds', () => {
+    expect(sharp.version).toBe(pkg.version);
+    expect(sharp.core).toBe(pkg.peerDependencies['@tributary/core']);
+    expect(runtime().kinds()).toEqual([
+      'sharp:decode-image',
+      'sharp:encode-image',
+      'sharp:greyscale',
+      'sharp:normalize',
+      'sharp:resize',
+      'sharp:sobel',
+      'sharp:threshold',
+      'sharp:to-tensor',
+      'sharp:write-image',
+    ]);
+  });
+
+  it('refuses contradictory params with INVALID_PARAMS', () => {
+    const build = (spec: Parameters<ReturnType<typeof runtime>['resolve']>[0]) => () => runtime().resolve(spec);
+    expect(build(sobel({ direction: 'magnitude', kind: 'signed' }))).toThrow(expect.objectContaining({ code: 'INVALID_PARAMS' }));
+    expect(build(resize({}))).toThrow(/width, a height/);
+    expect(build(normalize({ mode: 'standard', mean: [0.5] }))).toThrow(/needs both mean and std/);
+    expect(build(sobel({ border: 'wrap' as never }))).toThrow(expect.objectContaining({ code: 'INVALID_PARAMS' }));
+    expect(build(writeImage({} as never))).toThrow(/dir/);
+  });
+});
+
+describe('the edge pipeline: decode → greyscale → sobel → threshold → PNG files', () => {
+  it('writes one PNG per photograph whose pixels equal the kernels applied to the decoded grey image', async () => {
+    const out = tmp('edges');
+    const model = await runtime()
+      .pipeline([decodeImage(), greyscale(), sobel(), threshold({ value: 127 }), writeImage({ dir: out, name: 'id' })])
+      .fit([]);
+    const report = new RunReport();
+    const records = await model.transform(PHOTOS.map((p) => ({ id: p.name, path: p.path })), { report, batchSize: 4 }).collect();
+    expect(report.output).toBe(PHOTOS.length);
+    expect(fs.readdirSync(out).sort()).toEqual(PHOTOS.map((p) => `${p.name}.png`).sort());
+    // Re-derive one photo's edges outside the pipeline: sharp decode, BT.601, Sobel by definition, > 127.
+    const { data, info } = await sharpLib(PHOTOS[0]!.path).raw().toBuffer({ resolveWithObject: true });
+    const { width: w, height: h } = info;
+    const g = new Float64Array(w * h);
+    for (let p = 0; p < w * h; p++) g[p] = Math.round(0.299 * data[3 * p]! + 0.587 * data[3 * p + 1]! + 0.114 * data[3 * p + 2]!);
+    const at = (y: number, x: number) => g[(y < 0 ? -y : y >= h ? 2 * h - 2 - y : y) * w + (x < 0 ? -x : x >= w ? 2 * w - 2 - x : x)]!;
+    const written = await sharpLib(records[0]!.file as string).raw().toBuffer({ resolveWithObject: true });
+    expect([written.info.width, written.info.height]).toEqual([w, h]);
+    let mismatches = 0;
+    let edges = 0;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const gx = at(y - 1, x + 1) - at(y - 1, x - 1) + 2 * (at(y, x + 1) - at(y, x - 1)) + at(y + 1, x + 1) - at(y + 1, x - 1);
+        const gy = at(y + 1, x - 1) - at(y - 1, x - 1) + 2 * (at(y + 1, x) - at(y - 1, x)) + at(y + 1, x + 1) - at(y - 1, x + 1);
+        const expected = Math.min(255, Math.round(Math.hypot(gx, gy))) > 127 ? 255 : 0;
+        if (expected) edges++;
+        if (written.data[(y * w + x) * written.info.channels] !== expected) mismatches++;
+      }
+    }
+    expect(mismatches).toBe(0);
+    expect(edges).toBeGreaterThan(0.01 * w * h); // a photograph has edges
+  });
+
+  it('streams a folder given as a Dataset of image files, rejecting and counting the bad ones', async () => {
+    const input = tmp('folder');
+    for (const f of ['c13-truncated-half.jpg', 'c13-empty.jpg', 'c13-not-an-image.jpg', 'c07-cmyk-red-8x8.jpg', 'c09-grey16-2x2.png', 'c11-grey1ch-4x4.png']) {
+      fs.copyFileSync(fixture(f), path.join(input, f));
+    }
+    fs.writeFileSync(path.join(input, 'notes.txt'), 'not listed: not an image extension');
+    fs.mkdirSync(path.join(input, 'sub'));
+    fs.copyFileSync(fixture('c14-step-8x8.png'), path.join(input, 'sub', 'step.png'));
+    const out = tmp('folder-out');
+    const model = await runtime().pipeline([decodeImage({ depth: 'uchar' }), greyscale(), sobel(), threshold({ value: 127 }), writeImage({ dir: out })]).fit([]);
+    const report = new RunReport();
+    const written = await model.transform(imageFiles(input), { report, errorPolicy: 'skip' }).collect();
+    expect(report.input).toBe(7);
+    expect(written.map((r) => r.id)).toEqual(['c07-cmyk-red-8x8', 'c09-grey16-2x2', 'c11-grey1ch-4x4', 'sub/step']);
+    expect(report.skipped).toBe(3);
+    expect(report.rejections.get('sharp:decode-image')?.get('UNSUPPORTED_IMAGE')).toBe(3);
+    const step = await sharpLib(path.join(out, 'sub', 'step.png')).toColourspace('b-w').raw().toBuffer();
+    expect(Array.from(step.subarray(0, 8))).toEqual([0, 0, 0, 255, 255, 0, 0, 0]);
+  });
+});
+
+describe('resize, normalize and toTensor', () => {
+  const one = async (specs: Parameters<ReturnType<typeof runtime>['pipeline']>[0], record: object) => {
+    const model = await runtime().pipeline(specs).fit([]);
+    return (await model.predict([record]))[0]!;
+  };
+
+  it('keeps channels and depth through resize (C11, C09) and never shrinks a side to nothing (C12)', async () => {
+    const grey = (await one([decodeImage(), resize({ width: 2, height: 2 })], { path: fixture('c11-grey1ch-4x4.png') })).image as RawImage;
+    expect([grey.width, grey.height, grey.channels, grey.depth]).toEqual([2, 2, 1, 'uchar']);
+    const wide = (await one([decodeImage(), resize({ width: 1 })], { path: fixture('c09-grey16-2x2.png') })).image as RawImage;
+    expect([wide.width, wide.height, wide.channels, wide.depth]).toEqual([1, 1, 1, 'ushort']);
+    const strip: RawImage = { data: new Uint8Array(2000 * 4 * 3).fill(128), width: 2000, height: 4, channels: 3, depth: 'uchar' };
+    const thin = (await one([resize({ width: 100, fit: 'inside' })], { image: strip })).image as RawImage;
+    expect([thin.width, thin.height]).toEqual([100, 1]);
+    expect(Array.from(thin.data).every((v) => v === 128)).toBe(true);
+    const pixel: RawImage = { data: Uint8Array.from([10, 20, 30]), width: 1, height: 1, channels: 3, depth: 'uchar' };
+    const nine = (await one([resize({ width: 3, height: 3 })], { image: pixel })).image as RawImage;
+    expect(Array.from(nine.data)).toEqual(Array.from({ length: 9 }, () => [10, 20, 30]).flat());
+  });
+
+  it('turns a decoded image into a float32 tensor of shape [h, w, c] or [c, h, w]', async () => {
+    const hwc = await one([decodeImage(), normalize(), toTensor()], { path: fixture('c11-grey1ch-4x4.png') });
+    expect(isDenseTensor(hwc.tensor)).toBe(true);
+    const t = hwc.tensor as { shape: number[]; data: Float32Array };
+    expect(t.shape).toEqual([4, 4, 1]);
+    expect(Array.from(t.data)).toEqual(Array.from({ length: 16 }, (_, i) => Math.fround((i * 16) / 255)));
+    const chw = await one([decodeImage(), toTensor({ layout: 'chw' })], { path: fixture('c07-cmyk-white-8x8.jpg') });
+    expect((chw.tensor as { shape: number[] }).shape).toEqual([3, 8, 8]);
+  });
+
+  it('rejects float images where they cannot go, naming the stage to use', async () => {
+    const model = await runtime().pipeline([decodeImage(), sobel({ direction: 'x', kind: 'signed' }), resize({ width: 2 })]).fit([]);
+    const report = new RunReport();
+    await model.transform([{ path: fixture('c14-step-8x8.png') }], { report, errorPolicy: 'skip' }).collect();
+    expect(report.samples[0]).toMatchObject({ code: 'UNSUPPORTED_IMAGE' });
+    expect(report.samples[0]!.message).toMatch(/Resize before/);
+    const enc = await runtime().pipeline([decodeImage(), sobel({ direction: 'x', kind: 'signed' }), encodeImage()]).fit([]);
+    await expect(enc.predict([{ path: fixture('c14-step-8x8.png') }])).rejects.toThrow(/float image cannot be written/);
+  });
+
+  it('rejects records without an image, or with a malformed one, as INVALID_RECORD', async () => {
+    const model = await runtime().pipeline([greyscale(), sobel()]).fit([]);
+    const report = new RunReport();
+    const bad = [
+      { id: 'none' },
+      { id: 'short', image: { data: new Uint8Array(3), width: 2, height: 2, channels: 1, depth: 'uchar' } },
+      { id: 'depth', image: { data: new Uint8Array(4), width: 2, height: 2, channels: 1, depth: 'float' } },
+      { id: 'zero', image: { data: new Uint8Array(0), width: 0, height: 2, channels: 1, depth: 'uchar' } },
+      { id: 'ok', image: { data: noise(4, 1), width: 2, height: 2, channels: 1, depth: 'uchar' } },
+    ];
+    const out = await model.transform(bad, { report, errorPolicy: 'skip' }).collect();
+    expect(out.map((r) => r.id)).toEqual(['ok']);
+    expect(report.samples.map((s) => [s.recordId, s.code])).toEqual([
+      ['none', 'INVALID_RECORD'],
+      ['short', 'INVALID_RECORD'],
+      ['depth', 'INVALID_RECORD'],
+      ['zero', 'INVALID_RECORD'],
+    ]);
+  });
+});
+
+describe('encodeImage and writeImage', () => {
+  const image: RawImage = { data: noise(6 * 4 * 3, 9), width: 6, height: 4, channels: 3, depth: 'uchar' };
+
+  it('encodes PNG losslessly (16-bit kept) and JPEG / WebP as readable files of the right size', async () => {
+    const model = await runtime().pipeline([encodeImage({ format: 'png' })]).fit([]);
+    const [png] = await model.predict([{ image }]);
+    const back = await sharpLib(png!.encoded as Buffer).raw().toBuffer();
+    expect(Buffer.compare(back, Buffer.from(image.data))).toBe(0);
+    const wide: RawImage = { data: Uint16Array.from([0, 257, 65535, 1234]), width: 2, height: 2, channels: 1, depth: 'ushort' };
+    const [png16] = await model.predict([{ image: wide }]);
+    const meta = await sharpLib(png16!.encoded as Buffer).metadata();
+    expect([meta.depth, meta.channels]).toEqual(['ushort', 1]);
+    const raw16 = await sharpLib(png16!.encoded as Buffer).toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer();
+    expect(Array.from(new Uint16Array(raw16.buffer, raw16.byteOffset, 4))).toEqual([0, 257, 65535, 1234]);
+    for (const format of ['jpeg', 'webp'] as const) {
+      const [enc] = await (await runtime().pipeline([encodeImage({ format })]).fit([])).predict([{ image }]);
+      expect(await sharpLib(enc!.encoded as Buffer).metadata()).toMatchObject({ format, width: 6, height: 4 });
+    }
+  });
+
+  it('refuses names that leave the folder, and a second record with the same name', async () => {
+    const dir = tmp('names');
+    const model = await runtime().pipeline([writeImage({ dir })]).fit([]);
+    const report = new RunReport();
+    const out = await model
+      .transform([{ id: '../escape', image }, { id: '/abs', image }, { id: 'a', image }, { id: 'a', image }, { image }, { path: '/x/y/cat.jpg', image }], { report, errorPolicy: 'skip' })
+      .collect();
+    expect(out.map((r) => path.basename(r.file as string))).toEqual(['a.png', 'cat.png']);
+    expect(report.samples.map((s) => s.code)).toEqual(['INVALID_RECORD', 'INVALID_RECORD', 'INVALID_RECORD', 'INVALID_RECORD']);
+    expect(report.samples[2]!.message).toMatch(/already written/);
+    expect(fs.readdirSync(dir).sort()).toEqual(['a.png', 'cat.png']);
+    expect(fs.existsSync(path.join(path.dirname(dir), 'escape.png'))).toBe(false);
+  });
+
+  it('reports a folder it cannot write to as WRITE_FAILED, leaving no temporary file', async () => {
+    const parent = tmp('blocked');
+    const blocker = path.join(parent, 'file');
+    fs.writeFileSync(blocker, 'a file where the output folder should be');
+    const model = await runtime().pipeline([writeImage({ dir: blocker })]).fit([]);
+    const report = new RunReport();
+    await model.transform([{ id: 'x', image }], { report, errorPolicy: 'skip' }).collect();
+    expect(report.samples[0]).toMatchObject({ code: 'WRITE_FAILED' });
+    expect(fs.readdirSync(parent)).toEqual(['file']);
+  });
+});

@@ -1,0 +1,122 @@
+import { type DataRecord, type StageContext, TributaryError } from '@tributary/core';
+
+/** Sample formats: 8-bit and 16-bit unsigned integers, and 32-bit floating point. */
+export type Depth = 'uchar' | 'ushort' | 'float';
+
+export type Pixels = Uint8Array | Uint16Array | Float32Array;
+
+/**
+ * Decoded pixels as records carry them between stages, so stages chain without re-encoding:
+ * row-major, channels interleaved (`data[(y * width + x) * channels + c]`). Channels are 1 (grey),
+ * 2 (grey + alpha), 3 (RGB) or 4 (RGB + alpha), or any count after a stage such as `sobel`
+ * that works per channel.
+ */
+export interface RawImage {
+  readonly data: Pixels;
+  readonly width: number;
+  readonly height: number;
+  readonly channels: number;
+  readonly depth: Depth;
+  /** True when a tolerant decode filled in missing data (a truncated file). */
+  readonly partial?: boolean;
+}
+
+/** The largest value of an integer depth (what "white" is), 1 for float. */
+export function maxValue(depth: Depth): number {
+  return depth === 'uchar' ? 255 : depth === 'ushort' ? 65535 : 1;
+}
+
+export function allocate(depth: Depth, length: number): Pixels {
+  return depth === 'uchar' ? new Uint8Array(length) : depth === 'ushort' ? new Uint16Array(length) : new Float32Array(length);
+}
+
+function depthOf(data: unknown): Depth | undefined {
+  if (data instanceof Uint8Array) return 'uchar';
+  if (data instanceof Uint16Array) return 'ushort';
+  if (data instanceof Float32Array) return 'float';
+  return undefined;
+}
+
+/** Why a value is not a usable RawImage, or undefined when it is one. */
+export function imageProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return `is ${value === null ? 'null' : typeof value}, not an image ({ data, width, height, channels, depth })`;
+  const image = value as Partial<RawImage>;
+  const { width, height, channels, data, depth } = image;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width! < 1 || height! < 1) return `has width ${String(width)} and height ${String(height)}; both must be whole numbers ≥ 1`;
+  if (!Number.isInteger(channels) || channels! < 1) return `has ${String(channels)} channels; an image has a whole number ≥ 1`;
+  const actual = depthOf(data);
+  if (!actual) return 'holds no pixel data (data must be a Uint8Array, Uint16Array or Float32Array)';
+  if (depth !== actual) return `says its depth is ${String(depth)} but its data is a ${data!.constructor.name} (${actual})`;
+  const expected = width! * height! * channels!;
+  if (data!.length !== expected) return `holds ${data!.length} samples, but ${width}×${height}×${channels} needs ${expected}`;
+  return undefined;
+}
+
+/** Says what a record's field holds, for messages about the wrong kind of value. */
+export function describeField(record: DataRecord, field: string): string {
+  if (!(field in record)) {
+    const fields = Object.keys(record);
+    return `the record has no field '${field}' (it has ${fields.length ? fields.map((f) => `'${f}'`).join(', ') : 'no fields'})`;
+  }
+  return `field '${field}'`;
+}
+
+/**
+ * Applies `fn` to the image in `input` of every record and writes the result to `output`; a record
+ * whose field is not an image (or that `fn` refuses with a TributaryError) is rejected, not thrown.
+ * Asynchronous work (sharp) for the whole batch is started at once and runs on libuv's thread pool.
+ */
+export async function mapImages(
+  batch: readonly DataRecord[],
+  ctx: StageContext,
+  input: string,
+  output: string,
+  fn: (image: RawImage, record: DataRecord) => RawImage | Promise<RawImage>,
+  hint = 'Put a decodeImage stage before this one, or set this stage\'s input param to the field that holds the image.',
+): Promise<DataRecord[]> {
+  const results = batch.map(async (record): Promise<RawImage | TributaryError> => {
+    const image = record[input];
+    const problem = imageProblem(image);
+    if (problem) {
+      return new TributaryError('INVALID_RECORD', { stage: ctx.kind, message: `In stage '${ctx.kind}', ${describeField(record, input)} ${problem}. ${hint}` });
+    }
+    try {
+      return await fn(image as RawImage, record);
+    } catch (error) {
+      if (error instanceof TributaryError) return error;
+      throw error;
+    }
+  });
+  const settled = await Promise.allSettled(results);
+  const out: DataRecord[] = [];
+  settled.forEach((result, i) => {
+    if (result.status === 'rejected') throw result.reason;
+    if (result.value instanceof TributaryError) ctx.reject(batch[i]!, result.value);
+    else out.push({ ...batch[i]!, [output]: result.value });
+  });
+  return out;
+}
+
+/** Views a Buffer from sharp as samples of `depth`, copying only when the bytes are not aligned for it. */
+export function viewPixels(buffer: Buffer, depth: Depth): Pixels {
+  if (depth === 'uchar') return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
+  const size = depth === 'ushort' ? 2 : 4;
+  const bytes = buffer.byteOffset % size === 0 ? buffer : Buffer.from(buffer);
+  return depth === 'ushort'
+    ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2)
+    : new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+}
+
+/** 16-bit to 8-bit by one rule everywhere: round(v / 257), so 65535 → 255 and 32896 → 128. */
+export function ushortToUchar(data: Uint16Array): Uint8Array {
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = Math.round(data[i]! / 257);
+  return out;
+}
+
+/** 8-bit to 16-bit: v × 257, so 255 → 65535 and the round trip through `ushortToUchar` is exact. */
+export function ucharToUshort(data: Uint8Array): Uint16Array {
+  const out = new Uint16Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = data[i]! * 257;
+  return out;
+}

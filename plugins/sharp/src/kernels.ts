@@ -1,0 +1,268 @@
+import { type Depth, type RawImage, allocate, maxValue } from './image.js';
+
+/*
+ * The pixel operations, written out in plain loops over typed arrays. They are exact to their
+ * definitions (the tests compare them pixel for pixel with scalar reference code), work on every
+ * channel count and depth, and need nothing but the image.
+ */
+
+/**
+ * What lies beyond the edge of the image, as in OpenCV:
+ * - `reflect101` (OpenCV's default, BORDER_REFLECT_101): `gfedcb|abcdefgh|gfedcba`, the edge pixel is not repeated;
+ * - `reflect`: `fedcba|abcdefgh|hgfedcb`;
+ * - `replicate`: `aaaaaa|abcdefgh|hhhhhhh` (what sharp's `convolve` does);
+ * - `constant`: `iiiiii|abcdefgh|iiiiiii` with i the `borderValue`.
+ */
+export type BorderMode = 'reflect101' | 'reflect' | 'replicate' | 'constant';
+
+/** The index that position `p` (possibly outside 0…n−1) reads under `mode`; −1 means the constant border value. */
+export function borderIndex(p: number, n: number, mode: BorderMode): number {
+  if (p >= 0 && p < n) return p;
+  if (mode === 'constant') return -1;
+  if (n === 1) return 0;
+  if (mode === 'replicate') return p < 0 ? 0 : n - 1;
+  const delta = mode === 'reflect101' ? 1 : 0;
+  let q = p;
+  do {
+    q = q < 0 ? -q - 1 + delta : 2 * n - q - 1 - delta;
+  } while (q < 0 || q >= n);
+  return q;
+}
+
+/** One channel of `image` with a one-pixel border on every side filled by `mode`: (width + 2) × (height + 2), row-major. */
+function paddedPlane(image: RawImage, channel: number, mode: BorderMode, borderValue: number, plane: Float32Array): void {
+  const { data, width: w, height: h, channels: ch } = image;
+  const pw = w + 2;
+  for (let y = 0; y < h; y++) {
+    const row = (y + 1) * pw + 1;
+    let s = y * w * ch + channel;
+    for (let x = 0; x < w; x++, s += ch) plane[row + x] = data[s]!;
+    const left = borderIndex(-1, w, mode);
+    const right = borderIndex(w, w, mode);
+    plane[row - 1] = left < 0 ? borderValue : plane[row + left]!;
+    plane[row + w] = right < 0 ? borderValue : plane[row + right]!;
+  }
+  const top = borderIndex(-1, h, mode);
+  const bottom = borderIndex(h, h, mode);
+  if (top < 0) plane.fill(borderValue, 0, pw);
+  else plane.copyWithin(0, (top + 1) * pw, (top + 2) * pw);
+  if (bottom < 0) plane.fill(borderValue, (h + 1) * pw, (h + 2) * pw);
+  else plane.copyWithin((h + 1) * pw, (bottom + 1) * pw, (bottom + 2) * pw);
+}
+
+export type SobelDirection = 'x' | 'y' | 'magnitude';
+/** `abs`: |G| rounded and clamped to 0…255 (8-bit); `signed`: G as float; `magnitude`: |G| as float, not clamped. */
+export type SobelOutput = 'abs' | 'signed' | 'magnitude';
+
+export interface SobelOptions {
+  readonly direction: SobelDirection;
+  readonly output: SobelOutput;
+  readonly border: BorderMode;
+  readonly borderValue: number;
+  /** Multiplies G before the output conversion (OpenCV's `scale`); 0.25 maps the 8-bit range ±1020 of x or y onto ±255. */
+  readonly scale: number;
+}
+
+/**
+ * The 3×3 Sobel operator, applied as a correlation (the kernel is not flipped), per channel:
+ *
+ *   Gx = [-1 0 +1]      Gy = [-1 -2 -1]
+ *        [-2 0 +2]           [ 0  0  0]
+ *        [-1 0 +1]           [+1 +2 +1]
+ *
+ * so Gx is positive where the image gets brighter to the right and Gy where it gets brighter
+ * downwards (OpenCV's `Sobel(src, CV_64F, 1, 0)` and `(0, 1)`). `magnitude` is √(Gx² + Gy²).
+ */
+export function sobelImage(image: RawImage, options: SobelOptions): RawImage {
+  const { width: w, height: h, channels: ch } = image;
+  const { direction, output, border, borderValue, scale } = options;
+  const outDepth: Depth = output === 'abs' ? 'uchar' : 'float';
+  const out = allocate(outDepth, w * h * ch);
+  const pw = w + 2;
+  const plane = new Float32Array(pw * (h + 2));
+  for (let c = 0; c < ch; c++) {
+    paddedPlane(image, c, border, borderValue, plane);
+    for (let y = 0; y < h; y++) {
+      const r0 = y * pw;
+      const r1 = r0 + pw;
+      const r2 = r1 + pw;
+      let o = y * w * ch + c;
+      for (let x = 0; x < w; x++, o += ch) {
+        const a = plane[r0 + x]!;
+        const b = plane[r0 + x + 1]!;
+        const cc = plane[r0 + x + 2]!;
+        const g = plane[r2 + x]!;
+        const hh = plane[r2 + x + 1]!;
+        const i = plane[r2 + x + 2]!;
+        let v: number;
+        if (direction === 'magnitude') {
+          const gx = cc - a + 2 * (plane[r1 + x + 2]! - plane[r1 + x]!) + (i - g);
+          const gy = g - a + 2 * (hh - b) + (i - cc);
+          v = Math.sqrt(gx * gx + gy * gy) * scale;
+        } else if (direction === 'x') {
+          v = (cc - a + 2 * (plane[r1 + x + 2]! - plane[r1 + x]!) + (i - g)) * scale;
+        } else {
+          v = (g - a + 2 * (hh - b) + (i - cc)) * scale;
+        }
+        if (output === 'abs') {
+          const m = Math.round(v < 0 ? -v : v);
+          out[o] = m > 255 ? 255 : m;
+        } else if (output === 'magnitude') {
+          out[o] = v < 0 ? -v : v;
+        } else {
+          out[o] = v;
+        }
+      }
+    }
+  }
+  return { data: out, width: w, height: h, channels: ch, depth: outDepth };
+}
+
+/** The smallest depth that holds 0 and `max` exactly. */
+export function depthFor(max: number): Depth {
+  if (Number.isInteger(max) && max >= 0 && max <= 255) return 'uchar';
+  if (Number.isInteger(max) && max >= 0 && max <= 65535) return 'ushort';
+  return 'float';
+}
+
+export interface ThresholdOptions {
+  /** `binary`: max where pixel > value, else 0 (OpenCV THRESH_BINARY). `binaryInverse`: 0 where pixel > value, else max. */
+  readonly type: 'binary' | 'binaryInverse';
+  readonly value: number;
+  readonly max: number;
+}
+
+/** Binarises every channel; the output depth is the smallest that holds `max` (8-bit for the usual 255). */
+export function thresholdImage(image: RawImage, options: ThresholdOptions): RawImage {
+  const { data } = image;
+  const { value, max, type } = options;
+  const depth = depthFor(max);
+  const out = allocate(depth, data.length);
+  const above = type === 'binary' ? max : 0;
+  const below = type === 'binary' ? 0 : max;
+  for (let i = 0; i < data.length; i++) out[i] = data[i]! > value ? above : below;
+  return { data: out, width: image.width, height: image.height, channels: image.channels, depth };
+}
+
+/**
+ * Otsu's threshold of one channel of an 8-bit image: the t that maximises the between-class
+ * variance of {v ≤ t} and {v > t} (the smallest such t on ties), as OpenCV's THRESH_OTSU.
+ */
+export function otsuThreshold(data: Uint8Array, channels: number, channel: number): number {
+  const hist = new Float64Array(256);
+  let n = 0;
+  for (let i = channel; i < data.length; i += channels, n++) hist[data[i]!]!++;
+  let total = 0;
+  for (let v = 0; v < 256; v++) total += v * hist[v]!;
+  let best = 0;
+  let bestVariance = -1;
+  let count0 = 0;
+  let sum0 = 0;
+  for (let t = 0; t < 256; t++) {
+    count0 += hist[t]!;
+    sum0 += t * hist[t]!;
+    const count1 = n - count0;
+    if (count0 === 0 || count1 === 0) continue;
+    const mean0 = sum0 / count0;
+    const mean1 = (total - sum0) / count1;
+    const variance = count0 * count1 * (mean0 - mean1) * (mean0 - mean1);
+    if (variance > bestVariance) {
+      bestVariance = variance;
+      best = t;
+    }
+  }
+  return best;
+}
+
+export const GREY_WEIGHTS = {
+  /** ITU-R BT.601 luma, as OpenCV's `COLOR_BGR2GRAY` and PIL's `convert('L')`. */
+  bt601: [0.299, 0.587, 0.114],
+  /** ITU-R BT.709 luma. */
+  bt709: [0.2126, 0.7152, 0.0722],
+} as const;
+
+/**
+ * Y = wr·R + wg·G + wb·B on the stored (gamma-encoded) values, rounded half up and clamped for
+ * integer depths. RGBA keeps its alpha (grey + alpha); 1- and 2-channel images are already grey.
+ */
+export function greyscaleImage(image: RawImage, weights: readonly [number, number, number]): RawImage {
+  const { data, width, height, channels, depth } = image;
+  if (channels <= 2) return image;
+  const [wr, wg, wb] = weights;
+  const alpha = channels === 4;
+  const outChannels = alpha ? 2 : 1;
+  const n = width * height;
+  const out = allocate(depth, n * outChannels);
+  const top = maxValue(depth);
+  const integer = depth !== 'float';
+  for (let p = 0, s = 0, o = 0; p < n; p++, s += channels, o += outChannels) {
+    const y = wr * data[s]! + wg * data[s + 1]! + wb * data[s + 2]!;
+    out[o] = integer ? clampRound(y, top) : y;
+    if (alpha) out[o + 1] = data[s + 3]!;
+  }
+  return { data: out, width, height, channels: outChannels, depth };
+}
+
+function clampRound(v: number, top: number): number {
+  const r = Math.round(v);
+  return r < 0 ? 0 : r > top ? top : r;
+}
+
+export type NormalizeMode = 'scale' | 'minmax' | 'standard';
+
+export interface NormalizeOptions {
+  readonly mode: NormalizeMode;
+  /** Per channel (or one for all), on the 0…1 scale: `standard` computes (v / max − mean) / std. */
+  readonly mean?: readonly number[];
+  readonly std?: readonly number[];
+}
+
+/**
+ * To float32: `scale` divides by the depth's maximum (255, 65535; floats unchanged), `minmax` maps
+ * each channel's own range onto 0…1 (a constant channel becomes 0), `standard` scales then
+ * subtracts `mean` and divides by `std` per channel (torchvision's Normalize).
+ */
+export function normalizeImage(image: RawImage, options: NormalizeOptions): RawImage {
+  const { data, channels: ch } = image;
+  const out = new Float32Array(data.length);
+  const top = maxValue(image.depth);
+  if (options.mode === 'minmax') {
+    for (let c = 0; c < ch; c++) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let i = c; i < data.length; i += ch) {
+        const v = data[i]!;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      const range = hi - lo;
+      for (let i = c; i < data.length; i += ch) out[i] = range > 0 ? (data[i]! - lo) / range : 0;
+    }
+  } else {
+    const mean = options.mode === 'standard' ? (options.mean ?? [0]) : [0];
+    const std = options.mode === 'standard' ? (options.std ?? [1]) : [1];
+    for (let c = 0; c < ch; c++) {
+      const m = mean.length === 1 ? mean[0]! : mean[c]!;
+      const s = std.length === 1 ? std[0]! : std[c]!;
+      for (let i = c; i < data.length; i += ch) out[i] = (data[i]! / top - m) / s;
+    }
+  }
+  return { data: out, width: image.width, height: image.height, channels: ch, depth: 'float' };
+}
+
+/** The pixels as float32 in HWC (as stored) or CHW order; integer depths divided by their maximum when `rescale`. */
+export function tensorData(image: RawImage, layout: 'hwc' | 'chw', rescale: boolean): Float32Array {
+  const { data, width: w, height: h, channels: ch } = image;
+  const divisor = rescale && image.depth !== 'float' ? maxValue(image.depth) : 1;
+  const out = new Float32Array(data.length);
+  if (layout === 'hwc' || ch === 1) {
+    for (let i = 0; i < data.length; i++) out[i] = data[i]! / divisor;
+    return out;
+  }
+  const plane = w * h;
+  for (let p = 0, s = 0; p < plane; p++, s += ch) {
+    for (let c = 0; c < ch; c++) out[c * plane + p] = data[s + c]! / divisor;
+  }
+  return out;
+}
+

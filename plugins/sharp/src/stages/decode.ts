@@ -1,0 +1,176 @@
+import fs from 'node:fs/promises';
+import {
+  type Batch,
+  type DataRecord,
+  STAGE_PARAMS,
+  type Stage,
+  type StageContext,
+  type Static,
+  TributaryError,
+  Type,
+  defineStage,
+  inject,
+  injectable,
+  stageSpec,
+} from '@tributary/core';
+import type { Metadata } from 'sharp';
+import { type Depth, type RawImage, describeField, ucharToUshort, ushortToUchar, viewPixels } from '../image.js';
+import { decodeError, loadSharp } from '../sharp.js';
+
+export const HEX_COLOUR = '^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$';
+
+export const DecodeImageParams = Type.Object(
+  {
+    /** The field with a file path (string) or the encoded bytes (Buffer / Uint8Array). */
+    input: Type.String({ default: 'path' }),
+    output: Type.String({ default: 'image' }),
+    /** `auto`: grey sources stay 1 channel, everything else (CMYK, Lab, palette, …) becomes 3-channel sRGB. `rgb`: always 3 channels. */
+    channels: Type.Union([Type.Literal('auto'), Type.Literal('rgb')], { default: 'auto' }),
+    /** `auto`: 16-bit sources stay 16-bit (ushort), others are 8-bit. `uchar` converts 16-bit by round(v / 257); `ushort` widens 8-bit by v × 257. */
+    depth: Type.Union([Type.Literal('auto'), Type.Literal('uchar'), Type.Literal('ushort')], { default: 'auto' }),
+    /** What to do with an alpha channel: composite onto `background`, drop it (the stored colour stays), or keep it as the last channel. */
+    alpha: Type.Union([Type.Literal('flatten'), Type.Literal('drop'), Type.Literal('keep')], { default: 'flatten' }),
+    /** The colour `alpha: 'flatten'` composites onto. */
+    background: Type.String({ pattern: HEX_COLOUR, default: '#ffffff' }),
+    /** Rotate and flip as the EXIF Orientation tag says, so the pixels are the way the photo is shown. */
+    autoOrient: Type.Boolean({ default: true }),
+    /** Decode truncated or damaged files as far as they go instead of rejecting them; such images carry `partial: true` and a warning. */
+    tolerant: Type.Boolean({ default: false }),
+    /** Refuse images with more pixels than this (a decompression bomb guard); sharp's default. */
+    maxPixels: Type.Integer({ minimum: 1, default: 268_402_689 }),
+  },
+  { additionalProperties: false },
+);
+export type DecodeImageParams = Static<typeof DecodeImageParams>;
+
+const SIXTEEN_BIT = new Set(['ushort', 'short', 'uint', 'int', 'float', 'double', 'complex', 'dpcomplex']);
+
+function isSixteenBit(meta: Metadata): boolean {
+  return SIXTEEN_BIT.has(meta.depth ?? '') || meta.bitsPerSample === 16 || meta.space === 'grey16' || meta.space === 'rgb16';
+}
+
+/**
+ * Decodes any format sharp reads into raw pixels (`{ data, width, height, channels, depth }`), with
+ * the working colourspace explicit: the channel count comes from what was decoded, never from the
+ * header (a CMYK JPEG's header says 4 channels; it decodes to 3-channel sRGB), and 16-bit sources
+ * keep their precision. The whole image is decoded, so a truncated file is caught here rather
+ * than passing a header check.
+ */
+@injectable()
+export class DecodeImageStage implements Stage {
+  readonly kind = 'sharp:decode-image';
+
+  constructor(@inject(STAGE_PARAMS) private readonly params: DecodeImageParams) {}
+
+  async transform(batch: Batch, ctx: StageContext): Promise<Batch> {
+    const decoded = await Promise.all(batch.map((record) => this.decodeRecord(record, ctx)));
+    const out: Batch = [];
+    decoded.forEach((result, i) => {
+      if (result instanceof TributaryError) ctx.reject(batch[i]!, result);
+      else out.push({ ...batch[i]!, [this.params.output]: result });
+    });
+    return out;
+  }
+
+  private async decodeRecord(record: DataRecord, ctx: StageContext): Promise<RawImage | TributaryError> {
+    const { input } = this.params;
+    const value = record[input];
+    let source: string | Buffer;
+    let what: string;
+    if (typeof value === 'string') {
+      what = `the file ${value}`;
+      let stat;
+      try {
+        stat = await fs.stat(value);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        return new TributaryError('INVALID_RECORD', {
+          stage: this.kind,
+          message: `Cannot read the image file ${value} (${code ?? String(error)}). Check the path in field '${input}'.`,
+          details: { reason: code === 'ENOENT' ? 'not-found' : 'unreadable' },
+          cause: error,
+        });
+      }
+      if (!stat.isFile()) {
+        return new TributaryError('INVALID_RECORD', { stage: this.kind, message: `${value} (field '${input}') is not a regular file.`, details: { reason: 'not-a-file' } });
+      }
+      if (stat.size === 0) return decodeError(new Error('Input file is empty (0 bytes)'), this.kind, what);
+      source = value;
+    } else if (value instanceof Uint8Array) {
+      what = `the bytes in field '${input}'`;
+      if (value.length === 0) return decodeError(new Error('Input Buffer is empty'), this.kind, what);
+      source = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    } else {
+      return new TributaryError('INVALID_RECORD', {
+        stage: this.kind,
+        message: `${describeField(record, input)} should hold a file path or the encoded bytes of an image, but holds ${value === null ? 'null' : typeof value}. Set the stage's input param to the field that holds them.`,
+      });
+    }
+    try {
+      return await this.decode(source, false);
+    } catch (error) {
+      if (error instanceof TributaryError && error.code !== 'UNSUPPORTED_IMAGE') return error;
+      const failure = decodeError(error, this.kind, what);
+      const reason = failure.details?.reason;
+      if (!this.params.tolerant || (reason !== 'truncated' && reason !== 'corrupt')) return failure;
+      try {
+        const image = await this.decode(source, true);
+        ctx.warn('IMAGE_PARTIAL', `${what} is damaged (${failure.message}); decoded as far as it goes, missing parts filled in.`, record);
+        return image;
+      } catch (again) {
+        return decodeError(again, this.kind, what);
+      }
+    }
+  }
+
+  private async decode(source: string | Buffer, tolerant: boolean): Promise<RawImage> {
+    const sharp = await loadSharp();
+    const p = this.params;
+    const image = sharp(source, { failOn: tolerant ? 'none' : 'warning', autoOrient: p.autoOrient, limitInputPixels: p.maxPixels });
+    const meta = await image.metadata();
+    const grey = p.channels === 'auto' && (meta.space === 'b-w' || meta.space === 'grey16');
+    const sixteen = isSixteenBit(meta);
+    const keepAlpha = meta.hasAlpha && p.alpha === 'keep';
+    if (meta.hasAlpha && p.alpha === 'flatten') image.flatten({ background: p.background });
+    else if (meta.hasAlpha && p.alpha === 'drop') image.removeAlpha();
+    // Decode 16-bit sources at 16 bits and narrow here, so one rounding rule applies whatever the format.
+    const working: Depth = sixteen ? 'ushort' : 'uchar';
+    // libvips's grey colourspaces drop alpha, so grey + alpha is decoded as RGBA and its grey and alpha bands kept.
+    const greyAlpha = grey && keepAlpha;
+    image.toColourspace(grey && !greyAlpha ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb');
+    const { data, info } = await image.raw({ depth: working }).toBuffer({ resolveWithObject: true });
+    const expected = (grey && !greyAlpha ? 1 : 3) + (keepAlpha ? 1 : 0);
+    if (info.channels !== expected) {
+      throw new TributaryError('STAGE_FAILED', {
+        stage: this.kind,
+        message: `sharp decoded ${info.channels} channels where ${expected} were expected (source ${meta.format}, ${meta.space}, ${meta.channels} channels). Please report this with the file.`,
+      });
+    }
+    let pixels = viewPixels(data, working);
+    let channels: number = info.channels;
+    if (greyAlpha) {
+      const ga = working === 'ushort' ? new Uint16Array(info.width * info.height * 2) : new Uint8Array(info.width * info.height * 2);
+      for (let p = 0, s = 0; p < ga.length; p += 2, s += 4) {
+        ga[p] = pixels[s]!;
+        ga[p + 1] = pixels[s + 3]!;
+      }
+      pixels = ga;
+      channels = 2;
+    }
+    const depth: Depth = p.depth === 'auto' ? working : p.depth;
+    const converted =
+      depth === working ? pixels : depth === 'uchar' ? ushortToUchar(pixels as Uint16Array) : ucharToUshort(pixels as Uint8Array);
+    return { data: converted, width: info.width, height: info.height, channels, depth, ...(tolerant ? { partial: true } : {}) };
+  }
+}
+
+export const decodeImageStage = defineStage({
+  kind: 'sharp:decode-image',
+  description: 'Decode image files or bytes (any format sharp reads) into raw pixels, EXIF orientation applied.',
+  params: DecodeImageParams,
+  fields: (p) => ({ reads: [p.input], writes: [p.output] }),
+  implementation: DecodeImageStage,
+});
+
+/** `decodeImage({ input: 'path', alpha: 'flatten' })` */
+export const decodeImage = stageSpec<Partial<DecodeImageParams>>('sharp:decode-image');

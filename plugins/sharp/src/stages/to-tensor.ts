@@ -1,0 +1,56 @@
+import { type Batch, STAGE_PARAMS, type Stage, type StageContext, type Static, Type, defineStage, denseTensor, inject, injectable, stageSpec } from '@tributary/core';
+import { type RawImage, imageProblem } from '../image.js';
+import { tensorData } from '../kernels.js';
+import { TributaryError } from '@tributary/core';
+
+export const ToTensorParams = Type.Object(
+  {
+    input: Type.String({ default: 'image' }),
+    output: Type.String({ default: 'tensor' }),
+    /** `hwc`: [height, width, channels] (TensorFlow's channels-last); `chw`: [channels, height, width]. */
+    layout: Type.Union([Type.Literal('hwc'), Type.Literal('chw')], { default: 'hwc' }),
+    /** Divide 8- and 16-bit pixels by 255 / 65535 (float images, e.g. from normalize, are copied as they are). */
+    rescale: Type.Boolean({ default: true }),
+  },
+  { additionalProperties: false },
+);
+export type ToTensorParams = Static<typeof ToTensorParams>;
+
+/**
+ * The image as a float32 `DenseTensor` per record ({ kind: 'tensor', shape, data }), the form model
+ * stages read; a model stacks the records of a batch into one [N, …shape] tensor.
+ */
+@injectable()
+export class ToTensorStage implements Stage {
+  readonly kind = 'sharp:to-tensor';
+
+  constructor(@inject(STAGE_PARAMS) private readonly params: ToTensorParams) {}
+
+  transform(batch: Batch, ctx: StageContext): Batch {
+    const { input, output, layout, rescale } = this.params;
+    const out: Batch = [];
+    for (const record of batch) {
+      const problem = imageProblem(record[input]);
+      if (problem) {
+        ctx.reject(record, new TributaryError('INVALID_RECORD', { stage: this.kind, message: `Field '${input}' ${problem}. Put a decodeImage stage before toTensor, or set its input param.` }));
+        continue;
+      }
+      const image = record[input] as RawImage;
+      const { width: w, height: h, channels: c } = image;
+      const shape = layout === 'hwc' ? [h, w, c] : [c, h, w];
+      out.push({ ...record, [output]: denseTensor(tensorData(image, layout, rescale), shape) });
+    }
+    return out;
+  }
+}
+
+export const toTensorStage = defineStage({
+  kind: 'sharp:to-tensor',
+  description: 'Image to a float32 tensor per record, HWC or CHW.',
+  params: ToTensorParams,
+  fields: (p) => ({ reads: [p.input], writes: [p.output] }),
+  implementation: ToTensorStage,
+});
+
+/** `toTensor({ layout: 'hwc' })` */
+export const toTensor = stageSpec<Partial<ToTensorParams>>('sharp:to-tensor');

@@ -1,0 +1,121 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { type Batch, type DataRecord, STAGE_PARAMS, type Stage, type StageContext, type Static, TributaryError, Type, defineStage, inject, injectable, stageSpec } from '@tributary/core';
+import { EXTENSIONS, encodeParams, encodePixels } from '../encode.js';
+import { type RawImage, describeField, imageProblem } from '../image.js';
+
+export const WriteImageParams = Type.Object(
+  {
+    input: Type.String({ default: 'image' }),
+    /** The folder the files go to (made when missing). */
+    dir: Type.String({ minLength: 1 }),
+    /** The field that names each file (its extension is added); without one, the file name of the record's `path`. */
+    name: Type.String({ default: 'id' }),
+    /** Added to every name, before the extension: `-edges` gives `cat-edges.png`. */
+    suffix: Type.String({ default: '' }),
+    /** Receives the path of the written file. */
+    output: Type.String({ default: 'file' }),
+    /** Replace files that are already there; when false such records are rejected. */
+    overwrite: Type.Boolean({ default: true }),
+    ...encodeParams,
+  },
+  { additionalProperties: false },
+);
+export type WriteImageParams = Static<typeof WriteImageParams>;
+
+/** A name from a record as a relative path whose every segment is a plain file name. */
+function safeName(raw: string): string | undefined {
+  const segments = raw.split('/');
+  if (raw.length === 0 || raw.includes('\0') || raw.includes('\\') || path.isAbsolute(raw)) return undefined;
+  if (segments.some((s) => s === '' || s === '.' || s === '..')) return undefined;
+  return raw;
+}
+
+/**
+ * The file sink: encodes each record's image and writes it to `dir`, atomically (a temporary file,
+ * then a rename), so a crash never leaves half a PNG under the final name. Two records with the
+ * same name in one run would overwrite each other; the second is rejected instead.
+ */
+@injectable()
+export class WriteImageStage implements Stage {
+  readonly kind = 'sharp:write-image';
+  private readonly written = new Set<string>();
+
+  constructor(@inject(STAGE_PARAMS) private readonly params: WriteImageParams) {}
+
+  async transform(batch: Batch, ctx: StageContext): Promise<Batch> {
+    const results = await Promise.all(batch.map((record) => this.write(record).catch((error: unknown) => {
+      if (error instanceof TributaryError) return error;
+      throw error;
+    })));
+    const out: Batch = [];
+    results.forEach((result, i) => {
+      if (result instanceof TributaryError) ctx.reject(batch[i]!, result);
+      else out.push({ ...batch[i]!, [this.params.output]: result });
+    });
+    return out;
+  }
+
+  private nameOf(record: DataRecord): string {
+    const p = this.params;
+    const value = record[p.name];
+    let raw: string | undefined;
+    if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) raw = String(value);
+    else if (typeof record.path === 'string') raw = path.basename(record.path, path.extname(record.path));
+    const name = raw === undefined ? undefined : safeName(raw);
+    if (name === undefined) {
+      throw new TributaryError('INVALID_RECORD', {
+        stage: this.kind,
+        message:
+          raw === undefined
+            ? `${describeField(record, p.name)} does not name the file (a string or number), and the record has no 'path'. Set the stage's name param to the field that names each image.`
+            : `The name ${JSON.stringify(raw)} is not a plain relative file name (no '..', absolute paths or backslashes); refusing to write outside ${p.dir}.`,
+        details: { reason: 'name' },
+      });
+    }
+    return name;
+  }
+
+  private async write(record: DataRecord): Promise<string> {
+    const p = this.params;
+    const problem = imageProblem(record[p.input]);
+    if (problem) throw new TributaryError('INVALID_RECORD', { stage: this.kind, message: `${describeField(record, p.input)} ${problem}. Put a decodeImage stage before this one.` });
+    const target = path.join(path.resolve(p.dir), `${this.nameOf(record)}${p.suffix}${EXTENSIONS[p.format]}`);
+    if (this.written.has(target)) {
+      throw new TributaryError('INVALID_RECORD', { stage: this.kind, message: `Another record of this run was already written to ${target}; give the records distinct names (param name).`, details: { reason: 'duplicate-name' } });
+    }
+    this.written.add(target);
+    const bytes = await encodePixels(record[p.input] as RawImage, p, this.kind);
+    const temp = `${target}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      if (!p.overwrite) {
+        const exists = await fs.stat(target).then(() => true, () => false);
+        if (exists) throw new TributaryError('INVALID_RECORD', { stage: this.kind, message: `${target} exists and overwrite is false.`, details: { reason: 'exists' } });
+      }
+      await fs.writeFile(temp, bytes);
+      await fs.rename(temp, target);
+    } catch (error) {
+      await fs.rm(temp, { force: true }).catch(() => undefined);
+      if (error instanceof TributaryError) throw error;
+      throw new TributaryError('WRITE_FAILED', {
+        stage: this.kind,
+        message: `Cannot write ${target} (${(error as NodeJS.ErrnoException).code ?? String(error)}). Check that ${p.dir} is writable and the disk has room.`,
+        cause: error,
+      });
+    }
+    return target;
+  }
+}
+
+export const writeImageStage = defineStage({
+  kind: 'sharp:write-image',
+  description: 'File sink: encode each image (PNG, JPEG, WebP) and write it to a folder, atomically.',
+  params: WriteImageParams,
+  fields: (p) => ({ reads: [p.input, p.name], writes: [p.output] }),
+  implementation: WriteImageStage,
+});
+
+/** `writeImage({ dir: 'out', format: 'png' })` */
+export const writeImage = stageSpec<Partial<WriteImageParams> & { dir: string }>('sharp:write-image');
