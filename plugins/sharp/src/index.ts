@@ -27,6 +27,7 @@ export type { Depth, Pixels, RawImage } from './image.js';
 export { GREY_WEIGHTS, borderIndex, greyscaleImage, normalizeImage, otsuThreshold, sobelImage, tensorData, thresholdImage } from './kernels.js';
 export type { BorderMode, NormalizeOptions, SobelDirection, SobelOptions, SobelOutput, ThresholdOptions } from './kernels.js';
 export { loadSharp } from './sharp.js';
+export { isSrgbProfile } from './icc.js';
 
 /** The image plugin: `createRuntime({ plugins: [sharp] })`. */
 export const sharp = definePlugin({

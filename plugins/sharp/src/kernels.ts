@@ -74,6 +74,7 @@ export interface SobelOptions {
  * downwards (OpenCV's `Sobel(src, CV_64F, 1, 0)` and `(0, 1)`). `magnitude` is √(Gx² + Gy²).
  */
 export function sobelImage(image: RawImage, options: SobelOptions): RawImage {
+  if (image.depth === 'uchar' && options.scale === 1 && Number.isInteger(options.borderValue)) return sobelUchar(image, options);
   const { width: w, height: h, channels: ch } = image;
   const { direction, output, border, borderValue, scale } = options;
   const outDepth: Depth = output === 'abs' ? 'uchar' : 'float';
@@ -118,6 +119,170 @@ export function sobelImage(image: RawImage, options: SobelOptions): RawImage {
   return { data: out, width: w, height: h, channels: ch, depth: outDepth };
 }
 
+/** round(√s) for every s whose root rounds below 256; larger sums clamp to 255. */
+let rootTable: Uint8Array | undefined;
+function roots(): Uint8Array {
+  if (!rootTable) {
+    rootTable = new Uint8Array(65281);
+    for (let s = 0; s < rootTable.length; s++) rootTable[s] = Math.min(255, Math.round(Math.sqrt(s)));
+  }
+  return rootTable;
+}
+
+/**
+ * The same operator for 8-bit input at scale 1, in integer arithmetic (exact): per row, the
+ * vertical smoothing [1 2 1] and difference [−1 0 1] of each column are computed once, then
+ * Gx = smooth(x+1) − smooth(x−1) and Gy = diff(x−1) + 2·diff(x) + diff(x+1).
+ */
+function sobelUchar(image: RawImage, options: SobelOptions): RawImage {
+  const { width: w, height: h, channels: ch } = image;
+  const data = image.data as Uint8Array;
+  const { direction, output, border, borderValue } = options;
+  const n = w * h * ch;
+  const abs = output === 'abs';
+  const outU8 = new Uint8Array(abs ? n : 0);
+  const outF32 = new Float32Array(abs ? 0 : n);
+  const signed = output === 'signed';
+  // smooth[i] and diff[i] describe padded column i, i.e. image column i − 1.
+  const smooth = new Int32Array(w + 2);
+  const diff = new Int32Array(w + 2);
+  const table = roots();
+  const left = borderIndex(-1, w, border);
+  const right = borderIndex(w, w, border);
+  const stride = w * ch;
+  for (let c = 0; c < ch; c++) {
+    for (let y = 0; y < h; y++) {
+      const up = borderIndex(y - 1, h, border);
+      const down = borderIndex(y + 1, h, border);
+      const t0 = up * stride + c;
+      const m0 = y * stride + c;
+      const b0 = down * stride + c;
+      if (direction === 'magnitude' && abs && up >= 0 && down >= 0) {
+        magnitudeRow(data, outU8, table, t0, m0, b0, m0, w, ch, left, right, borderValue);
+        continue;
+      }
+      if (up >= 0 && down >= 0) {
+        for (let x = 1, i = 0; x <= w; x++, i += ch) {
+          const t = data[t0 + i]!;
+          const b = data[b0 + i]!;
+          smooth[x] = t + 2 * data[m0 + i]! + b;
+          diff[x] = b - t;
+        }
+      } else {
+        for (let x = 1, i = 0; x <= w; x++, i += ch) {
+          const t = up < 0 ? borderValue : data[t0 + i]!;
+          const b = down < 0 ? borderValue : data[b0 + i]!;
+          smooth[x] = t + 2 * data[m0 + i]! + b;
+          diff[x] = b - t;
+        }
+      }
+      if (left < 0) {
+        smooth[0] = 4 * borderValue;
+        diff[0] = 0;
+      } else {
+        smooth[0] = smooth[left + 1]!;
+        diff[0] = diff[left + 1]!;
+      }
+      if (right < 0) {
+        smooth[w + 1] = 4 * borderValue;
+        diff[w + 1] = 0;
+      } else {
+        smooth[w + 1] = smooth[right + 1]!;
+        diff[w + 1] = diff[right + 1]!;
+      }
+      let o = m0;
+      if (direction === 'magnitude' && abs) {
+        let d0 = diff[0]!;
+        let d1 = diff[1]!;
+        let s0 = smooth[0]!;
+        let s1 = smooth[1]!;
+        for (let x = 0; x < w; x++, o += ch) {
+          const d2 = diff[x + 2]!;
+          const s2 = smooth[x + 2]!;
+          const gx = s2 - s0;
+          const gy = d0 + 2 * d1 + d2;
+          const sum = gx * gx + gy * gy;
+          outU8[o] = sum >= 65281 ? 255 : table[sum]!;
+          d0 = d1;
+          d1 = d2;
+          s0 = s1;
+          s1 = s2;
+        }
+      } else if (direction === 'magnitude') {
+        for (let x = 0; x < w; x++, o += ch) {
+          const gx = smooth[x + 2]! - smooth[x]!;
+          const gy = diff[x]! + 2 * diff[x + 1]! + diff[x + 2]!;
+          outF32[o] = Math.sqrt(gx * gx + gy * gy);
+        }
+      } else {
+        const isX = direction === 'x';
+        for (let x = 0; x < w; x++, o += ch) {
+          const g = isX ? smooth[x + 2]! - smooth[x]! : diff[x]! + 2 * diff[x + 1]! + diff[x + 2]!;
+          const a = g < 0 ? -g : g;
+          if (abs) outU8[o] = a > 255 ? 255 : a;
+          else outF32[o] = signed ? g : a;
+        }
+      }
+    }
+  }
+  return abs ? { data: outU8, width: w, height: h, channels: ch, depth: 'uchar' } : { data: outF32, width: w, height: h, channels: ch, depth: 'float' };
+}
+
+/**
+ * One row of 8-bit |∇| in a single pass (the hot path of edge detection): the smoothed sum and the
+ * difference of each column are computed once, as the window slides right, and kept in locals.
+ * Rows above and below are inside the image (the caller handles a constant border row).
+ */
+function magnitudeRow(
+  data: Uint8Array,
+  out: Uint8Array,
+  table: Uint8Array,
+  t0: number,
+  m0: number,
+  b0: number,
+  o: number,
+  w: number,
+  ch: number,
+  left: number,
+  right: number,
+  borderValue: number,
+): void {
+  let s0 = 4 * borderValue;
+  let d0 = 0;
+  if (left >= 0) {
+    const i = left * ch;
+    s0 = data[t0 + i]! + 2 * data[m0 + i]! + data[b0 + i]!;
+    d0 = data[b0 + i]! - data[t0 + i]!;
+  }
+  let s1 = data[t0]! + 2 * data[m0]! + data[b0]!;
+  let d1 = data[b0]! - data[t0]!;
+  for (let x = 1, i = ch; x < w; x++, i += ch, o += ch) {
+    const t = data[t0 + i]!;
+    const b = data[b0 + i]!;
+    const s2 = t + 2 * data[m0 + i]! + b;
+    const d2 = b - t;
+    const gx = s2 - s0;
+    const gy = d0 + 2 * d1 + d2;
+    const sum = gx * gx + gy * gy;
+    out[o] = sum >= 65281 ? 255 : table[sum]!;
+    s0 = s1;
+    s1 = s2;
+    d0 = d1;
+    d1 = d2;
+  }
+  let s2 = 4 * borderValue;
+  let d2 = 0;
+  if (right >= 0) {
+    const i = right * ch;
+    s2 = data[t0 + i]! + 2 * data[m0 + i]! + data[b0 + i]!;
+    d2 = data[b0 + i]! - data[t0 + i]!;
+  }
+  const gx = s2 - s0;
+  const gy = d0 + 2 * d1 + d2;
+  const sum = gx * gx + gy * gy;
+  out[o] = sum >= 65281 ? 255 : table[sum]!;
+}
+
 /** The smallest depth that holds 0 and `max` exactly. */
 export function depthFor(max: number): Depth {
   if (Number.isInteger(max) && max >= 0 && max <= 255) return 'uchar';
@@ -140,8 +305,19 @@ export function thresholdImage(image: RawImage, options: ThresholdOptions): RawI
   const out = allocate(depth, data.length);
   const above = type === 'binary' ? max : 0;
   const below = type === 'binary' ? 0 : max;
-  for (let i = 0; i < data.length; i++) out[i] = data[i]! > value ? above : below;
+  if (image.depth === 'uchar' && depth === 'uchar') {
+    // 256 possible inputs: a table, so the loop has no branch to mispredict on edge images.
+    const table = new Uint8Array(256);
+    for (let v = 0; v < 256; v++) table[v] = v > value ? above : below;
+    lookup(data as Uint8Array, out as Uint8Array, table);
+  } else {
+    for (let i = 0; i < data.length; i++) out[i] = data[i]! > value ? above : below;
+  }
   return { data: out, width: image.width, height: image.height, channels: image.channels, depth };
+}
+
+function lookup(data: Uint8Array, out: Uint8Array, table: Uint8Array): void {
+  for (let i = 0; i < data.length; i++) out[i] = table[data[i]!]!;
 }
 
 /**
@@ -193,6 +369,14 @@ export function greyscaleImage(image: RawImage, weights: readonly [number, numbe
   const outChannels = alpha ? 2 : 1;
   const n = width * height;
   const out = allocate(depth, n * outChannels);
+  if (depth === 'uchar' && channels === 3 && (weights === GREY_WEIGHTS.bt601 || weights === GREY_WEIGHTS.bt709)) {
+    greyPresetRgb(data as Uint8Array, out as Uint8Array, n, wr, wg, wb);
+    return { data: out, width, height, channels: outChannels, depth };
+  }
+  if (depth === 'uchar') {
+    greyUchar(data as Uint8Array, out as Uint8Array, n, channels, wr, wg, wb);
+    return { data: out, width, height, channels: outChannels, depth };
+  }
   const top = maxValue(depth);
   const integer = depth !== 'float';
   for (let p = 0, s = 0, o = 0; p < n; p++, s += channels, o += outChannels) {
@@ -201,6 +385,40 @@ export function greyscaleImage(image: RawImage, weights: readonly [number, numbe
     if (alpha) out[o + 1] = data[s + 3]!;
   }
   return { data: out, width, height, channels: outChannels, depth };
+}
+
+/**
+ * The preset weights are non-negative and sum to 1, so Y lies in 0…255 and never within 2⁻⁵³ below
+ * 0.5, where floor(Y + 0.5) and Math.round(Y) could part: the two agree on all 2²⁴ RGB values
+ * (checked exhaustively by the tests), and the truncation is faster.
+ */
+function greyPresetRgb(data: Uint8Array, out: Uint8Array, n: number, wr: number, wg: number, wb: number): void {
+  // The products w·v are the same doubles whether computed here or read from a table, and are summed in the same order.
+  const r = new Float64Array(256);
+  const g = new Float64Array(256);
+  const b = new Float64Array(256);
+  for (let v = 0; v < 256; v++) {
+    r[v] = wr * v;
+    g[v] = wg * v;
+    b[v] = wb * v;
+  }
+  for (let p = 0, s = 0; p < n; p++, s += 3) out[p] = (r[data[s]!]! + g[data[s + 1]!]! + b[data[s + 2]!]! + 0.5) | 0;
+}
+
+/** The 8-bit case on its own, so the engine sees one array type (it is the hot path of every photo job). */
+function greyUchar(data: Uint8Array, out: Uint8Array, n: number, channels: number, wr: number, wg: number, wb: number): void {
+  if (channels === 3) {
+    for (let p = 0, s = 0; p < n; p++, s += 3) {
+      const r = Math.round(wr * data[s]! + wg * data[s + 1]! + wb * data[s + 2]!);
+      out[p] = r < 0 ? 0 : r > 255 ? 255 : r;
+    }
+    return;
+  }
+  for (let p = 0, s = 0, o = 0; p < n; p++, s += 4, o += 2) {
+    const r = Math.round(wr * data[s]! + wg * data[s + 1]! + wb * data[s + 2]!);
+    out[o] = r < 0 ? 0 : r > 255 ? 255 : r;
+    out[o + 1] = data[s + 3]!;
+  }
 }
 
 function clampRound(v: number, top: number): number {

@@ -156,3 +156,33 @@ describe('Dataset basics', () => {
     expect(await data.batch(2).unbatch().collect()).toEqual([1, 2, 3, 4, 5]);
   });
 });
+
+describe('mapConcurrent', () => {
+  it('keeps up to n calls in flight and the results in input order', async () => {
+    let active = 0;
+    let peak = 0;
+    const delays = [30, 5, 20, 1, 10, 2];
+    const out = await Dataset.from(delays)
+      .mapConcurrent(async (ms, i) => {
+        active++;
+        peak = Math.max(peak, active);
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        active--;
+        return i;
+      }, 3)
+      .collect();
+    expect(out).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(peak).toBe(3);
+  });
+
+  it('surfaces a failure at its place in the order and refuses a bad concurrency', async () => {
+    const ds = Dataset.from([1, 2, 3]).mapConcurrent(async (v) => {
+      if (v === 2) throw new Error('two');
+      return v;
+    }, 2);
+    const seen: number[] = [];
+    await expect(ds.forEach((v) => void seen.push(v))).rejects.toThrow('two');
+    expect(seen).toEqual([1]);
+    expect(() => Dataset.from([1]).mapConcurrent(async (v) => v, 0)).toThrow(/concurrency/);
+  });
+});

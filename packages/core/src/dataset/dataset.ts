@@ -150,6 +150,30 @@ export class Dataset<T> implements AsyncIterable<T> {
     });
   }
 
+  /**
+   * Like `map`, with up to `concurrency` calls of an asynchronous `fn` in flight at once (each call
+   * starts in input order, results come out in input order). For work that waits on I/O or on
+   * native threads (image decoding), so the next items are in progress while this one is used.
+   */
+  mapConcurrent<U>(fn: (item: T, index: number) => Promise<U>, concurrency: number): Dataset<U> {
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new TributaryError('INVALID_PARAMS', { param: 'concurrency', message: `concurrency must be a whole number ≥ 1, got ${concurrency}.` });
+    }
+    const self = this;
+    return Dataset.from(async function* () {
+      const pending: Array<Promise<U>> = [];
+      let i = 0;
+      for await (const item of self) {
+        const result = fn(item, i++);
+        // Handled when its turn comes; until then a failure must not count as unhandled.
+        result.catch(() => undefined);
+        pending.push(result);
+        if (pending.length >= concurrency) yield await pending.shift()!;
+      }
+      while (pending.length > 0) yield await pending.shift()!;
+    });
+  }
+
   /** Groups items into arrays of `size` (the last one may be shorter unless `dropRemainder`). */
   batch(size: number, options: { readonly dropRemainder?: boolean } = {}): Dataset<T[]> {
     if (!Number.isInteger(size) || size < 1) {

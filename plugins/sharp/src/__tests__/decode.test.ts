@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type DataRecord, RunReport, createRuntime } from '@tributary/core';
-import { type RawImage, decodeImage, sharp } from '@tributary/plugin-sharp';
+import { type RawImage, decodeImage, isSrgbProfile, sharp } from '@tributary/plugin-sharp';
 import sharpLib from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { fixture } from './helpers.js';
+import { PHOTOS, fixture } from './helpers.js';
 
 async function decodeOne(input: DataRecord, params: Parameters<typeof decodeImage>[0] = {}): Promise<RawImage> {
   const model = await createRuntime({ plugins: [sharp] }).pipeline([decodeImage(params)]).fit([]);
@@ -166,5 +166,28 @@ describe('decodeImage policies', () => {
     const { report } = await decodeAll([{ path: fixture('c11-grey1ch-4x4.png') }], { maxPixels: 15 });
     expect(report.samples[0]).toMatchObject({ code: 'UNSUPPORTED_IMAGE' });
     expect(report.samples[0]!.message).toMatch(/too-large/);
+  });
+});
+
+describe('colour profiles', () => {
+  it('converts a non-sRGB profile (Display P3) to sRGB, and reads an sRGB-tagged photo as sharp converts it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tributary-icc-'));
+    const file = path.join(dir, 'p3-red.jpg');
+    await sharpLib({ create: { width: 4, height: 4, channels: 3, background: { r: 255, g: 0, b: 0 } } })
+      .withIccProfile('p3')
+      .jpeg({ quality: 100, chromaSubsampling: '4:4:4' })
+      .toFile(file);
+    const stored = await sharpLib(file, { ignoreIcc: true }).raw().toBuffer();
+    expect(stored[1]).toBeGreaterThan(30); // P3 values of sRGB red: green well above 0
+    const decoded = await decodeOne({ path: file });
+    expect(decoded.data[0]).toBeGreaterThan(245);
+    expect(decoded.data[1]).toBeLessThan(20);
+    const photo = PHOTOS[8]!.path;
+    expect(isSrgbProfile((await sharpLib(photo).metadata()).icc)).toBe(true);
+    expect(isSrgbProfile((await sharpLib(file).metadata()).icc)).toBe(false);
+    expect(isSrgbProfile(undefined)).toBe(false);
+    expect(isSrgbProfile(new Uint8Array(200).fill(7))).toBe(false);
+    const converted = await sharpLib(photo).raw().toBuffer();
+    expect(Buffer.compare(Buffer.from((await decodeOne({ path: photo })).data), converted)).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import sharpLib from 'sharp';
 import {
   type BorderMode,
+  GREY_WEIGHTS,
   type RawImage,
   type SobelDirection,
   type SobelOutput,
@@ -208,6 +209,24 @@ describe('greyscale, normalize and tensors by hand', () => {
     expect(greyscaleImage(rgba, [0.299, 0.587, 0.114])).toMatchObject({ channels: 2, data: Uint8Array.from([76, 7]) });
   });
 
+  it('rounds every one of the 2²⁴ RGB colours exactly as round(w·RGB), for both presets', () => {
+    const all: RawImage = { data: new Uint8Array(4096 * 4096 * 3), width: 4096, height: 4096, channels: 3, depth: 'uchar' };
+    for (let v = 0, s = 0; v < 1 << 24; v++, s += 3) {
+      all.data[s] = v >> 16;
+      all.data[s + 1] = (v >> 8) & 255;
+      all.data[s + 2] = v & 255;
+    }
+    for (const weights of [GREY_WEIGHTS.bt601, GREY_WEIGHTS.bt709]) {
+      const [wr, wg, wb] = weights;
+      const out = greyscaleImage(all, weights).data;
+      let mismatches = 0;
+      for (let v = 0; v < 1 << 24; v++) {
+        if (out[v] !== Math.round(wr * (v >> 16) + wg * ((v >> 8) & 255) + wb * (v & 255))) mismatches++;
+      }
+      expect(mismatches).toBe(0);
+    }
+  });
+
   it('normalizes by scale, min-max and mean/std', () => {
     const img: RawImage = { data: Uint8Array.from([0, 51, 255, 102]), width: 2, height: 1, channels: 2, depth: 'uchar' };
     expect(Array.from(normalizeImage(img, { mode: 'scale' }).data)).toEqual([0, 0.2, 1, 0.4].map(Math.fround));
@@ -237,7 +256,7 @@ describe('the kernels against the reference on real photographs', () => {
 
   it('computes BT.601 grey equal to round(0.299 R + 0.587 G + 0.114 B) on every pixel', () => {
     for (const { name, rgb } of photos) {
-      const grey = greyscaleImage(rgb, [0.299, 0.587, 0.114]);
+      const grey = greyscaleImage(rgb, GREY_WEIGHTS.bt601);
       const expected = new Uint8Array(rgb.width * rgb.height);
       for (let p = 0; p < expected.length; p++) {
         const [r, g, b] = [rgb.data[3 * p]!, rgb.data[3 * p + 1]!, rgb.data[3 * p + 2]!];
@@ -256,7 +275,7 @@ describe('the kernels against the reference on real photographs', () => {
       ['x', 'abs', 'constant', 1],
     ];
     for (const [index, { name, rgb }] of photos.entries()) {
-      const image = greyscaleImage(rgb, [0.299, 0.587, 0.114]);
+      const image = greyscaleImage(rgb, GREY_WEIGHTS.bt601);
       const [direction, output, border, scale] = cases[index % cases.length]!;
       const ours = sobelImage(image, { direction, output, border, borderValue: 0, scale });
       const reference = refSobel(image, direction, output, border, scale);

@@ -102,6 +102,14 @@ describe('the edge pipeline: decode → greyscale → sobel → threshold → PN
     expect(report.rejections.get('sharp:decode-image')?.get('UNSUPPORTED_IMAGE')).toBe(3);
     const step = await sharpLib(path.join(out, 'sub', 'step.png')).toColourspace('b-w').raw().toBuffer();
     expect(Array.from(step.subarray(0, 8))).toEqual([0, 0, 0, 255, 255, 0, 0, 0]);
+    // Several batches in flight: the same records, in the same order, the same counts.
+    const again = new RunReport();
+    const overlapped = await (await runtime().pipeline([decodeImage({ depth: 'uchar' }), greyscale(), sobel(), threshold({ value: 127 }), writeImage({ dir: tmp('folder-out2') })]).fit([]))
+      .transform(imageFiles(input), { report: again, errorPolicy: 'skip', batchSize: 2, concurrency: 3 })
+      .collect();
+    expect(overlapped.map((r) => r.id)).toEqual(written.map((r) => r.id));
+    expect([again.input, again.output, again.skipped]).toEqual([7, 4, 3]);
+    expect(() => model.transform(imageFiles(input), { concurrency: 0 })).toThrow(/concurrency must be a whole number/);
   });
 });
 

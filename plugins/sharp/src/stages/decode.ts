@@ -15,6 +15,7 @@ import {
 } from '@tributary/core';
 import type { Metadata } from 'sharp';
 import { type Depth, type RawImage, describeField, ucharToUshort, ushortToUchar, viewPixels } from '../image.js';
+import { isSrgbProfile } from '../icc.js';
 import { decodeError, loadSharp } from '../sharp.js';
 
 export const HEX_COLOUR = '^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$';
@@ -126,8 +127,10 @@ export class DecodeImageStage implements Stage {
   private async decode(source: string | Buffer, tolerant: boolean): Promise<RawImage> {
     const sharp = await loadSharp();
     const p = this.params;
-    const image = sharp(source, { failOn: tolerant ? 'none' : 'warning', autoOrient: p.autoOrient, limitInputPixels: p.maxPixels });
-    const meta = await image.metadata();
+    const options = { failOn: tolerant ? 'none' : 'warning', autoOrient: p.autoOrient, limitInputPixels: p.maxPixels } as const;
+    const meta = await sharp(source, options).metadata();
+    // A profile that says sRGB needs no conversion to sRGB (see isSrgbProfile); any other is converted.
+    const image = sharp(source, { ...options, ignoreIcc: isSrgbProfile(meta.icc) });
     const grey = p.channels === 'auto' && (meta.space === 'b-w' || meta.space === 'grey16');
     const sixteen = isSixteenBit(meta);
     const keepAlpha = meta.hasAlpha && p.alpha === 'keep';
