@@ -28,6 +28,8 @@ export { GREY_WEIGHTS, borderIndex, greyscaleImage, normalizeImage, otsuThreshol
 export type { BorderMode, NormalizeOptions, SobelDirection, SobelOptions, SobelOutput, ThresholdOptions } from './kernels.js';
 export { loadSharp } from './sharp.js';
 export { isSrgbProfile } from './icc.js';
+export { contactSheet } from './contact-sheet.js';
+export type { ContactSheetOptions } from './contact-sheet.js';
 
 /** The image plugin: `createRuntime({ plugins: [sharp] })`. */
 export const sharp = definePlugin({

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { RunReport, createRuntime, isDenseTensor } from '@tributary/core';
 import {
   type RawImage,
+  contactSheet,
   decodeImage,
   encodeImage,
   greyscale,
@@ -217,5 +218,22 @@ describe('encodeImage and writeImage', () => {
     await model.transform([{ id: 'x', image }], { report, errorPolicy: 'skip' }).collect();
     expect(report.samples[0]).toMatchObject({ code: 'WRITE_FAILED' });
     expect(fs.readdirSync(parent)).toEqual(['file']);
+  });
+});
+
+describe('contactSheet', () => {
+  it('lays rows of images out on one PNG, each scaled to the cell width', async () => {
+    const white: RawImage = { data: new Uint8Array(4 * 2 * 3).fill(255), width: 4, height: 2, channels: 3, depth: 'uchar' };
+    const grey: RawImage = { data: new Uint8Array(2 * 2).fill(100), width: 2, height: 2, channels: 1, depth: 'uchar' };
+    const png = await contactSheet([[white, grey]], { cellWidth: 4, gap: 1, background: '#000000' });
+    const { data, info } = await sharpLib(png).raw().toBuffer({ resolveWithObject: true });
+    // Width 1 + 2 × (4 + 1); height 1 + 4 (the grey cell scaled 2×2 → 4×4) + 1.
+    expect([info.width, info.height]).toEqual([11, 6]);
+    const at = (x: number, y: number) => Array.from(data.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3));
+    expect(at(0, 0)).toEqual([0, 0, 0]); // the gap
+    expect(at(1, 1)).toEqual([255, 255, 255]); // the white cell
+    expect(at(1, 4)).toEqual([0, 0, 0]); // below the 2-pixel-high white cell
+    expect(at(7, 3)).toEqual([100, 100, 100]); // the grey cell
+    await expect(contactSheet([])).rejects.toThrow(/at least one row/);
   });
 });
