@@ -360,6 +360,8 @@ export const GREY_WEIGHTS = {
 /**
  * Y = wr·R + wg·G + wb·B on the stored (gamma-encoded) values, rounded half up and clamped for
  * integer depths. RGBA keeps its alpha (grey + alpha); 1- and 2-channel images are already grey.
+ * With the preset weights on 8-bit RGB the sum is exact (integer arithmetic: 0.299 is 299/1000),
+ * so a value exactly halfway rounds up; other weights and depths compute in floating point.
  */
 export function greyscaleImage(image: RawImage, weights: readonly [number, number, number]): RawImage {
   const { data, width, height, channels, depth } = image;
@@ -370,7 +372,7 @@ export function greyscaleImage(image: RawImage, weights: readonly [number, numbe
   const n = width * height;
   const out = allocate(depth, n * outChannels);
   if (depth === 'uchar' && channels === 3 && (weights === GREY_WEIGHTS.bt601 || weights === GREY_WEIGHTS.bt709)) {
-    greyPresetRgb(data as Uint8Array, out as Uint8Array, n, wr, wg, wb);
+    (weights === GREY_WEIGHTS.bt601 ? greyBt601 : greyBt709)(data as Uint8Array, out as Uint8Array, n);
     return { data: out, width, height, channels: outChannels, depth };
   }
   if (depth === 'uchar') {
@@ -387,22 +389,25 @@ export function greyscaleImage(image: RawImage, weights: readonly [number, numbe
   return { data: out, width, height, channels: outChannels, depth };
 }
 
+/** Round-half-up of n / 1000 for every n the BT.601 sum can take (0 … 255,000). */
+let bt601Table: Uint8Array | undefined;
+
 /**
- * The preset weights are non-negative and sum to 1, so Y lies in 0…255 and never within 2⁻⁵³ below
- * 0.5, where floor(Y + 0.5) and Math.round(Y) could part: the two agree on all 2²⁴ RGB values
- * (checked exhaustively by the tests), and the truncation is faster.
+ * BT.601 on 8-bit RGB in exact integer arithmetic: Y = (299 R + 587 G + 114 B) / 1000, rounded half
+ * up, read from a table indexed by the integer sum.
  */
-function greyPresetRgb(data: Uint8Array, out: Uint8Array, n: number, wr: number, wg: number, wb: number): void {
-  // The products w·v are the same doubles whether computed here or read from a table, and are summed in the same order.
-  const r = new Float64Array(256);
-  const g = new Float64Array(256);
-  const b = new Float64Array(256);
-  for (let v = 0; v < 256; v++) {
-    r[v] = wr * v;
-    g[v] = wg * v;
-    b[v] = wb * v;
+function greyBt601(data: Uint8Array, out: Uint8Array, n: number): void {
+  if (!bt601Table) {
+    bt601Table = new Uint8Array(255_001);
+    for (let sum = 0; sum < bt601Table.length; sum++) bt601Table[sum] = Math.floor((sum + 500) / 1000);
   }
-  for (let p = 0, s = 0; p < n; p++, s += 3) out[p] = (r[data[s]!]! + g[data[s + 1]!]! + b[data[s + 2]!]! + 0.5) | 0;
+  const table = bt601Table;
+  for (let p = 0, s = 0; p < n; p++, s += 3) out[p] = table[299 * data[s]! + 587 * data[s + 1]! + 114 * data[s + 2]!]!;
+}
+
+/** BT.709 likewise: (2126 R + 7152 G + 722 B) / 10000, rounded half up. */
+function greyBt709(data: Uint8Array, out: Uint8Array, n: number): void {
+  for (let p = 0, s = 0; p < n; p++, s += 3) out[p] = Math.floor((2126 * data[s]! + 7152 * data[s + 1]! + 722 * data[s + 2]! + 5000) / 10000);
 }
 
 /** The 8-bit case on its own, so the engine sees one array type (it is the hot path of every photo job). */

@@ -1,14 +1,17 @@
 // The edge-detection job end to end: JPEG photographs in → greyscale → Sobel magnitude → threshold →
 // PNG files out, through the Pipeline and the file sink. Reports megapixels per second (decode and
-// encode included) and what each step costs, measured three ways: the pipeline's own stage timings,
-// and each step alone over the same images (sharp decode, the JS kernels, sharp PNG encode).
+// encode included), what each step costs alone over the same images (our decode stage, the JS
+// kernels, PNG encode), and, when Python with OpenCV is installed, the same job in OpenCV run in
+// interleaved rounds of the same benchmark run, with the ratio and the pixel agreement of the outputs.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { RunReport, createRuntime } from '@tributary/core';
-import { type RawImage, decodeImage, encodePixels, greyscale, greyscaleImage, imageFiles, sharp, sobel, sobelImage, threshold, thresholdImage, writeImage } from '@tributary/plugin-sharp';
+import { GREY_WEIGHTS, type RawImage, decodeImage, encodePixels, greyscale, greyscaleImage, imageFiles, sharp, sobel, sobelImage, threshold, thresholdImage, writeImage } from '@tributary/plugin-sharp';
 import sharpLib from 'sharp';
+import { fileURLToPath } from 'node:url';
 import { emit, median } from './emit.js';
 
 const require = createRequire(import.meta.url);
@@ -36,16 +39,16 @@ const megapixels = pixels / 1e6;
 
 const runtime = createRuntime({ plugins: [sharp] });
 
-async function pipelineRun(round: number): Promise<{ ms: number; stagesMs: Record<string, number> }> {
+async function pipelineRun(round: number, keep: boolean): Promise<{ ms: number; stagesMs: Record<string, number> }> {
   const out = path.join(work, `out-${round}`);
-  const model = await runtime.pipeline([decodeImage(), greyscale(), sobel(), threshold({ value: 127 }), writeImage({ dir: out, compressionLevel })]).fit([]);
+  const model = await runtime.pipeline([decodeImage(), greyscale(), sobel(), threshold({ value: 127 }), writeImage({ dir: out, suffix: '-edges', compressionLevel })]).fit([]);
   const report = new RunReport();
   const t0 = performance.now();
   await model.transform(imageFiles(input), { batchSize, concurrency, report, errorPolicy: 'fail' }).count();
   const ms = performance.now() - t0;
   if (report.output !== files.length) throw new Error(`only ${report.output} of ${files.length} images came out`);
   const stagesMs = Object.fromEntries([...report.timings.values()].map((t) => [t.kind, Math.round(t.ms)]));
-  fs.rmSync(out, { recursive: true });
+  if (!keep) fs.rmSync(out, { recursive: true });
   return { ms, stagesMs };
 }
 
@@ -54,15 +57,12 @@ async function inBatches<T>(items: readonly T[], fn: (item: T) => Promise<unknow
 }
 
 async function steps(): Promise<Record<string, number>> {
-  const decoded: RawImage[] = [];
+  const decoder = await runtime.pipeline([decodeImage()]).fit([]);
   let t0 = performance.now();
-  await inBatches(files, async (file) => {
-    const { data, info } = await sharpLib(file).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-    decoded.push({ data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: info.channels, depth: 'uchar' });
-  });
+  const decoded = (await decoder.transform(files.map((path) => ({ path })), { batchSize, concurrency }).collect()).map((r) => r.image as RawImage);
   const decodeMs = performance.now() - t0;
   t0 = performance.now();
-  const greys = decoded.map((image) => greyscaleImage(image, [0.299, 0.587, 0.114]));
+  const greys = decoded.map((image) => greyscaleImage(image, GREY_WEIGHTS.bt601));
   const greyMs = performance.now() - t0;
   t0 = performance.now();
   const edges = greys.map((image) => sobelImage(image, { direction: 'magnitude', output: 'abs', border: 'reflect101', borderValue: 0, scale: 1 }));
@@ -76,15 +76,50 @@ async function steps(): Promise<Record<string, number>> {
   return { decodeMs, greyMs, sobelMs, thresholdMs, encodeMs };
 }
 
+const python = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
+const script = fileURLToPath(new URL('../opencv/edges.py', import.meta.url));
+const hasOpenCv = spawnSync(python, ['-c', 'import cv2'], { stdio: 'ignore' }).status === 0;
+
+function openCvRun(round: number): { ms: number; version: string; threads: number } {
+  const out = path.join(work, `cv-${round}`);
+  const child = spawnSync(python, [script, input, out, String(compressionLevel)], { encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(`the OpenCV job failed: ${child.stderr}`);
+  const result = JSON.parse(child.stdout) as { seconds: number; opencv: string; threads: number; images: number };
+  if (result.images !== files.length) throw new Error(`OpenCV processed ${result.images} of ${files.length} images`);
+  return { ms: result.seconds * 1000, version: result.opencv, threads: result.threads };
+}
+
+/** The share of pixels on which our edge images and OpenCV's are equal, over every image. */
+async function agreement(ours: string, theirs: string): Promise<number> {
+  let same = 0;
+  let total = 0;
+  for (const name of fs.readdirSync(theirs)) {
+    const a = await sharpLib(path.join(ours, name)).toColourspace('b-w').raw().toBuffer();
+    const b = await sharpLib(path.join(theirs, name)).toColourspace('b-w').raw().toBuffer();
+    for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
+    total += a.length;
+  }
+  return same / total;
+}
+
 const runs: number[] = [];
+const cvRuns: number[] = [];
+let cvInfo: { version: string; threads: number } | undefined;
 const stageRuns: Array<Record<string, number>> = [];
 const stepRuns: Array<Record<string, number>> = [];
 for (let r = 0; r < rounds; r++) {
-  const run = await pipelineRun(r);
+  const last = r === rounds - 1;
+  const run = await pipelineRun(r, last);
   runs.push(run.ms);
   stageRuns.push(run.stagesMs);
+  if (hasOpenCv) {
+    const cv = openCvRun(r);
+    cvRuns.push(cv.ms);
+    cvInfo = cv;
+  }
   stepRuns.push(await steps());
 }
+const agree = hasOpenCv ? await agreement(path.join(work, `out-${rounds - 1}`), path.join(work, `cv-${rounds - 1}`)) : undefined;
 const ms = median(runs);
 const medianOf = (list: Array<Record<string, number>>) => Object.fromEntries(Object.keys(list[0]!).map((k) => [k, Math.round(median(list.map((x) => x[k]!)))]));
 const stepMs = medianOf(stepRuns);
@@ -103,6 +138,17 @@ emit({
   stagesMs: medianOf(stageRuns),
   stepsAloneMs: stepMs,
   stepsAloneMegapixelsPerSecond: Object.fromEntries(Object.entries(stepMs).map(([k, v]) => [k.replace(/Ms$/, ''), rate(v)])),
+  opencv: hasOpenCv
+    ? {
+        version: cvInfo!.version,
+        threads: cvInfo!.threads,
+        seconds: Math.round(median(cvRuns)) / 1000,
+        megapixelsPerSecond: rate(median(cvRuns)),
+        ratio: Math.round((median(cvRuns) / ms) * 1000) / 1000,
+        pixelAgreement: Math.round(agree! * 1e6) / 1e6,
+      }
+    : 'unavailable (install python3-opencv)',
+  secondsAllRounds: runs.map((r) => Math.round(r) / 1000),
   threadPool: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
   sharpConcurrency: sharpLib.concurrency(),
 });

@@ -73,6 +73,8 @@ export class Execution {
   readonly batchSize: number;
   readonly concurrency: number;
   private readonly deadLetterPath: string | undefined;
+  /** Identifies this run to stages (StageContext.run). */
+  private readonly runToken: object = Object.freeze({});
   /** Each input record's position, for errors about records that have no `id`. */
   private readonly positions = new WeakMap<object, number>();
 
@@ -116,6 +118,7 @@ export class Execution {
       logger: this.host.logger,
       events: this.host.events,
       random: this.host.random.fork(`${index}:${kind}`),
+      run: this.runToken,
       reject: (record, error) => {
         if (this.policy === 'fail') throw this.withRecord(error, record, kind);
         pending.push([record, error]);

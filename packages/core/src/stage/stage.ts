@@ -24,6 +24,12 @@ export interface StageContext {
   readonly events: Events;
   readonly random: Random;
   /**
+   * The same object for every batch of one run (one `fit`, `transform` or `predict` call), and a
+   * new one for the next run: the key for state a stage keeps per run, such as the names a file
+   * sink has written (`WeakMap<object, …>`).
+   */
+  readonly run: object;
+  /**
    * Drops one bad record from this stage's output; the pipeline's error policy decides what happens
    * (`fail` throws it, `skip` counts it, `dead-letter` also writes it to the dead-letter file).
    */

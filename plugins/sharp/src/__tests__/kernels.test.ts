@@ -205,23 +205,28 @@ describe('greyscale, normalize and tensors by hand', () => {
   it('uses BT.601 on the stored values: red 76, green 150, blue 29, grey 128', () => {
     const primaries: RawImage = { data: Uint8Array.from([255, 0, 0, 0, 255, 0, 0, 0, 255, 128, 128, 128]), width: 4, height: 1, channels: 3, depth: 'uchar' };
     expect(Array.from(greyscaleImage(primaries, [0.299, 0.587, 0.114]).data)).toEqual([76, 150, 29, 128]);
+    expect(Array.from(greyscaleImage(primaries, GREY_WEIGHTS.bt601).data)).toEqual([76, 150, 29, 128]);
     const rgba: RawImage = { data: Uint8Array.from([255, 0, 0, 7]), width: 1, height: 1, channels: 4, depth: 'uchar' };
     expect(greyscaleImage(rgba, [0.299, 0.587, 0.114])).toMatchObject({ channels: 2, data: Uint8Array.from([76, 7]) });
   });
 
-  it('rounds every one of the 2²⁴ RGB colours exactly as round(w·RGB), for both presets', () => {
+  it('computes the presets exactly on every one of the 2²⁴ RGB colours: (299 R + 587 G + 114 B) / 1000, halves up', () => {
     const all: RawImage = { data: new Uint8Array(4096 * 4096 * 3), width: 4096, height: 4096, channels: 3, depth: 'uchar' };
     for (let v = 0, s = 0; v < 1 << 24; v++, s += 3) {
       all.data[s] = v >> 16;
       all.data[s + 1] = (v >> 8) & 255;
       all.data[s + 2] = v & 255;
     }
-    for (const weights of [GREY_WEIGHTS.bt601, GREY_WEIGHTS.bt709]) {
-      const [wr, wg, wb] = weights;
+    const cases = [
+      [GREY_WEIGHTS.bt601, [299, 587, 114], 1000],
+      [GREY_WEIGHTS.bt709, [2126, 7152, 722], 10000],
+    ] as const;
+    for (const [weights, [a, b, c], d] of cases) {
       const out = greyscaleImage(all, weights).data;
       let mismatches = 0;
       for (let v = 0; v < 1 << 24; v++) {
-        if (out[v] !== Math.round(wr * (v >> 16) + wg * ((v >> 8) & 255) + wb * (v & 255))) mismatches++;
+        // Exact rational arithmetic: the integer sum over d, plus one half, floored.
+        if (out[v] !== Math.floor((a * (v >> 16) + b * ((v >> 8) & 255) + c * (v & 255) + d / 2) / d)) mismatches++;
       }
       expect(mismatches).toBe(0);
     }
@@ -254,13 +259,13 @@ describe('the kernels against the reference on real photographs', () => {
     }
   });
 
-  it('computes BT.601 grey equal to round(0.299 R + 0.587 G + 0.114 B) on every pixel', () => {
+  it('computes BT.601 grey equal to (299 R + 587 G + 114 B) / 1000 rounded half up on every pixel', () => {
     for (const { name, rgb } of photos) {
       const grey = greyscaleImage(rgb, GREY_WEIGHTS.bt601);
       const expected = new Uint8Array(rgb.width * rgb.height);
       for (let p = 0; p < expected.length; p++) {
         const [r, g, b] = [rgb.data[3 * p]!, rgb.data[3 * p + 1]!, rgb.data[3 * p + 2]!];
-        expected[p] = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
+        expected[p] = Math.floor((299 * r + 587 * g + 114 * b + 500) / 1000);
       }
       expect(Buffer.from(grey.data.buffer).equals(Buffer.from(expected.buffer)), name).toBe(true);
     }

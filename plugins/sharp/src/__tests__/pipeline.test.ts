@@ -66,7 +66,7 @@ describe('the edge pipeline: decode → greyscale → sobel → threshold → PN
     const { data, info } = await sharpLib(PHOTOS[0]!.path).raw().toBuffer({ resolveWithObject: true });
     const { width: w, height: h } = info;
     const g = new Float64Array(w * h);
-    for (let p = 0; p < w * h; p++) g[p] = Math.round(0.299 * data[3 * p]! + 0.587 * data[3 * p + 1]! + 0.114 * data[3 * p + 2]!);
+    for (let p = 0; p < w * h; p++) g[p] = Math.floor((299 * data[3 * p]! + 587 * data[3 * p + 1]! + 114 * data[3 * p + 2]! + 500) / 1000);
     const at = (y: number, x: number) => g[(y < 0 ? -y : y >= h ? 2 * h - 2 - y : y) * w + (x < 0 ? -x : x >= w ? 2 * w - 2 - x : x)]!;
     const written = await sharpLib(records[0]!.file as string).raw().toBuffer({ resolveWithObject: true });
     expect([written.info.width, written.info.height]).toEqual([w, h]);
@@ -207,6 +207,14 @@ describe('encodeImage and writeImage', () => {
     expect(report.samples[2]!.message).toMatch(/already written/);
     expect(fs.readdirSync(dir).sort()).toEqual(['a.png', 'cat.png']);
     expect(fs.existsSync(path.join(path.dirname(dir), 'escape.png'))).toBe(false);
+    // A second run of the same model writes the same names again: it overwrites, it is not a duplicate.
+    const rerun = new RunReport();
+    await model.transform([{ id: 'a', image }], { report: rerun, errorPolicy: 'skip' }).collect();
+    expect([rerun.output, rerun.skipped]).toEqual([1, 0]);
+    const keep = await runtime().pipeline([writeImage({ dir, overwrite: false })]).fit([]);
+    const kept = new RunReport();
+    await keep.transform([{ id: 'a', image }], { report: kept, errorPolicy: 'skip' }).collect();
+    expect(kept.samples[0]!.message).toMatch(/exists and overwrite is false/);
   });
 
   it('reports a folder it cannot write to as WRITE_FAILED, leaving no temporary file', async () => {

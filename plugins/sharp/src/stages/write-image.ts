@@ -35,17 +35,22 @@ function safeName(raw: string): string | undefined {
 /**
  * The file sink: encodes each record's image and writes it to `dir`, atomically (a temporary file,
  * then a rename), so a crash never leaves half a PNG under the final name. Two records with the
- * same name in one run would overwrite each other; the second is rejected instead.
+ * same name in one run would overwrite each other; the second is rejected instead (a later run
+ * overwrites the files of an earlier one, unless `overwrite` is false).
  */
 @injectable()
 export class WriteImageStage implements Stage {
   readonly kind = 'sharp:write-image';
-  private readonly written = new Set<string>();
+  /** The files written in each run (keyed by StageContext.run), to catch two records with one name. */
+  private readonly written = new WeakMap<object, Set<string>>();
 
   constructor(@inject(STAGE_PARAMS) private readonly params: WriteImageParams) {}
 
   async transform(batch: Batch, ctx: StageContext): Promise<Batch> {
-    const results = await Promise.all(batch.map((record) => this.write(record).catch((error: unknown) => {
+    let written = this.written.get(ctx.run);
+    if (!written) this.written.set(ctx.run, (written = new Set()));
+    const names = written;
+    const results = await Promise.all(batch.map((record) => this.write(record, names).catch((error: unknown) => {
       if (error instanceof TributaryError) return error;
       throw error;
     })));
@@ -77,15 +82,15 @@ export class WriteImageStage implements Stage {
     return name;
   }
 
-  private async write(record: DataRecord): Promise<string> {
+  private async write(record: DataRecord, written: Set<string>): Promise<string> {
     const p = this.params;
     const problem = imageProblem(record[p.input]);
     if (problem) throw new TributaryError('INVALID_RECORD', { stage: this.kind, message: `${describeField(record, p.input)} ${problem}. Put a decodeImage stage before this one.` });
     const target = path.join(path.resolve(p.dir), `${this.nameOf(record)}${p.suffix}${EXTENSIONS[p.format]}`);
-    if (this.written.has(target)) {
+    if (written.has(target)) {
       throw new TributaryError('INVALID_RECORD', { stage: this.kind, message: `Another record of this run was already written to ${target}; give the records distinct names (param name).`, details: { reason: 'duplicate-name' } });
     }
-    this.written.add(target);
+    written.add(target);
     const bytes = await encodePixels(record[p.input] as RawImage, p, this.kind);
     const temp = `${target}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
     try {
