@@ -1,4 +1,5 @@
 import { TributaryError } from '@tributary/core';
+import { provideConv2dFilterGradient } from './conv2d-filter-gradient.js';
 
 export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -42,7 +43,8 @@ let currentPreference: BackendPreference | undefined;
 /**
  * Selects the TensorFlow.js backend for this process: `auto` takes tfjs-node when it is installed
  * and loads, else WASM, else the pure-JS CPU backend. The engine is global to the process, so the
- * first choice holds until a different preference is asked for.
+ * first choice holds until a different preference is asked for. On WASM the filter gradient of a
+ * convolution is added (see `provideConv2dFilterGradient`), so convolutional networks can train there.
  */
 export function useBackend(preference: BackendPreference = 'auto'): Promise<Backend> {
   if (current && (preference === currentPreference || preference === 'auto')) return current;
@@ -58,6 +60,7 @@ export function useBackend(preference: BackendPreference = 'auto'): Promise<Back
       try {
         if (await tf.setBackend(name)) {
           await tf.ready();
+          if (name === 'wasm') provideConv2dFilterGradient(tf);
           return { name, tf, tfl };
         }
         tried.push(`${name} (failed to initialise)`);

@@ -15,7 +15,8 @@ import {
   stageSpec,
 } from '@tributary/core';
 import { fitNetwork, loadNetworkState } from './fit-network.js';
-import { networkParams } from './network.js';
+import { denseNetwork, networkParams } from './network.js';
+import { featureInput } from './network-input.js';
 import { NetworkModel, type NetworkState, scalerFromJson, scalerToJson } from './network-model.js';
 import { type Scaler, collectTrainingSet, fitScaler } from './training-set.js';
 
@@ -67,18 +68,18 @@ export class DenseRegressor implements Estimator {
 
   async fit(data: Dataset<DataRecord>, ctx: StageContext): Promise<Model> {
     const p = this.params;
-    const set = await collectTrainingSet(data, p.input, p.label, this.kind, ctx, (value) =>
+    const set = await collectTrainingSet(data, p.input, featureInput, p.label, this.kind, ctx, (value) =>
       typeof value === 'number' && Number.isFinite(value) ? undefined : `is not a finite number (got ${String(value)})`,
     );
     const raw = Float32Array.from(set.labels as number[]);
     const target = p.scaleTarget === 'none' ? undefined : fitScaler(Array.from(raw, (v) => [v]), 1, p.scaleTarget);
     const targets = target ? raw.map((v) => (v - target.offset[0]!) * target.factor[0]!) : raw;
-    const { state, meta } = await fitNetwork(p, set, { targets, units: 1, outputActivation: 'linear', loss: p.loss }, ctx);
+    const { state, meta } = await fitNetwork(p, set, { targets, units: 1, outputActivation: 'linear', loss: p.loss }, denseNetwork(p), ctx, { checkWeights: true });
     return new DenseRegressorModel(state, p, target, { ...meta, target: scalerToJson(target) });
   }
 
   async load(saved: ModelState): Promise<Model> {
-    const { state, meta } = await loadNetworkState(this.params.backend, saved, this.kind);
+    const { state, meta } = await loadNetworkState(this.params.backend, saved, this.kind, featureInput);
     return new DenseRegressorModel(state, this.params, scalerFromJson(meta.target), meta);
   }
 }

@@ -1,17 +1,14 @@
 import { type ModelState, type StageContext, type Static, TributaryError, Type } from '@tributary/core';
 import { type BackendPreference, useBackend } from './backend.js';
-import { buildNetwork, networkParams } from './network.js';
+import { type NetworkBuilder, trainingParams } from './network.js';
+import type { NetworkInput } from './network-input.js';
 import { type NetworkState, restoreNetwork, scalerFromJson, scalerToJson } from './network-model.js';
 import { type TrainOptions, trainNetwork } from './train.js';
 import { type TrainingSet, fitScaler } from './training-set.js';
 
-/** Past these sizes (float32: 1.2 GB of weights, 1 GB per batch) training cannot run in this process. */
-const MAX_FIRST_LAYER_WEIGHTS = 3e8;
-const MAX_BATCH_VALUES = 2.5e8;
-
-const NetworkParamsSchema = Type.Object(networkParams);
-/** The params every dense network stage shares (see `networkParams`). */
-export type NetworkParams = Static<typeof NetworkParamsSchema>;
+const TrainingParamsSchema = Type.Object(trainingParams);
+/** The params every network stage shares (see `trainingParams`), plus the feature scaling of the stages that offer it. */
+export type NetworkParams = Static<typeof TrainingParamsSchema> & { readonly scale?: 'none' | 'minmax' | 'standard' };
 
 /** What differs between a classifier and a regressor: the targets and the output layer. */
 export interface NetworkHead {
@@ -24,31 +21,31 @@ export interface NetworkHead {
 }
 
 /**
- * Scales, builds and trains a network for a training set; returns the fitted state and the metadata
- * every dense model saves. The network is disposed when training fails.
+ * Scales, builds (through the stage's builder) and trains a network for a training set; returns the
+ * fitted state and the metadata every network model saves. The network is disposed when training fails.
  */
-export async function fitNetwork(p: NetworkParams, set: TrainingSet, head: NetworkHead, ctx: StageContext): Promise<{ state: NetworkState; meta: Record<string, unknown> }> {
-  const firstLayer = set.dim * (p.hidden[0]?.units ?? head.units);
-  if (firstLayer > MAX_FIRST_LAYER_WEIGHTS || set.dim * p.batchSize > MAX_BATCH_VALUES) {
-    throw new TributaryError('INVALID_DATA', {
-      stage: ctx.kind,
-      message: `The features have ${set.dim} dimensions: a first layer of ${firstLayer} weights and batches of ${set.dim * p.batchSize} values do not fit in memory. Reduce the feature count (e.g. tfidf maxFeatures) or the batch size.`,
-    });
-  }
+export async function fitNetwork(
+  p: NetworkParams,
+  set: TrainingSet,
+  head: NetworkHead,
+  builder: NetworkBuilder,
+  ctx: StageContext,
+  training: Pick<TrainOptions, 'advice' | 'checkWeights'> = {},
+): Promise<{ state: NetworkState; meta: Record<string, unknown> }> {
+  const inputShape = set.input.networkShape(set.shape);
+  builder.check(inputShape, head.units, p.batchSize, ctx.kind);
   const backend = await useBackend(p.backend);
   const seed = p.seed ?? ctx.random.seed;
-  const scaler = p.scale === 'none' ? undefined : fitScaler(set.features, set.dim, p.scale);
-  const network = buildNetwork(backend, {
-    inputDim: set.dim,
-    hidden: p.hidden,
-    activation: p.activation,
-    dropout: p.dropout,
-    l2: p.l2,
-    outputUnits: head.units,
-    outputActivation: head.outputActivation,
-    seed,
+  const scale = p.scale ?? 'none';
+  const scaler = scale === 'none' ? undefined : fitScaler(set.features, set.dim, scale);
+  const network = builder.build(backend, { inputShape, outputUnits: head.units, outputActivation: head.outputActivation, seed });
+  ctx.logger.info(`training ${ctx.kind}`, {
+    backend: backend.name,
+    records: set.features.length,
+    features: set.dim,
+    ...(set.shape.length > 1 ? { shape: [...set.shape] } : {}),
+    outputs: head.units,
   });
-  ctx.logger.info(`training ${ctx.kind}`, { backend: backend.name, records: set.features.length, features: set.dim, outputs: head.units });
   let result;
   try {
     result = await trainNetwork(
@@ -69,6 +66,7 @@ export async function fitNetwork(p: NetworkParams, set: TrainingSet, head: Netwo
         ...(p.learningRate === undefined ? {} : { learningRate: p.learningRate }),
         ...(head.classWeight ? { classWeight: head.classWeight } : {}),
         ...(head.strata ? { strata: head.strata } : {}),
+        ...training,
       },
       ctx,
     );
@@ -77,7 +75,7 @@ export async function fitNetwork(p: NetworkParams, set: TrainingSet, head: Netwo
     throw error;
   }
   return {
-    state: { backend, network, inputDim: set.dim, scaler },
+    state: { backend, network, inputDim: set.dim, inputShape: set.shape, input: set.input, scaler },
     meta: {
       backend: backend.name,
       seed,
@@ -91,16 +89,24 @@ export async function fitNetwork(p: NetworkParams, set: TrainingSet, head: Netwo
   };
 }
 
-/** Rebuilds the fitted state of a dense model from its saved state. */
-export async function loadNetworkState(preference: BackendPreference, saved: ModelState, kind: string): Promise<{ state: NetworkState; meta: Record<string, unknown> }> {
+/** Rebuilds the fitted state of a network model from its saved state; the records' shape follows from the network's input. */
+export async function loadNetworkState(
+  preference: BackendPreference,
+  saved: ModelState,
+  kind: string,
+  input: NetworkInput,
+): Promise<{ state: NetworkState; meta: Record<string, unknown> }> {
   const backend = await useBackend(preference);
   const network = await restoreNetwork(backend, saved.files, kind);
   const meta = saved.meta as Record<string, unknown>;
-  const inputDim = network.inputs[0]?.shape[1] ?? -1;
+  const networkShape = network.inputs[0]?.shape.slice(1) ?? [];
+  const known = networkShape.length > 0 && networkShape.every((d): d is number => typeof d === 'number' && d > 0);
+  const inputShape = known ? input.recordShape(networkShape as number[]) : [];
+  const inputDim = known ? inputShape.reduce((a, b) => a * b, 1) : -1;
   const scaler = scalerFromJson(meta.scaler);
   if (meta.inputDim !== inputDim || (meta.scaler != null && (!scaler || scaler.offset.length !== inputDim || scaler.factor.length !== inputDim))) {
     network.dispose();
     throw new TributaryError('ARTIFACT_CORRUPT', { stage: kind, message: `The saved state of '${kind}' does not fit its network (input size or scaler length differ). Re-save the model.` });
   }
-  return { state: { backend, network, inputDim, scaler }, meta };
+  return { state: { backend, network, inputDim, inputShape, input, scaler }, meta };
 }

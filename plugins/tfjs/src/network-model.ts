@@ -1,14 +1,20 @@
 import { type Batch, type DataRecord, type FeatureVector, type JsonObject, type StageContext, TributaryError } from '@tributary/core';
 import type { Backend } from './backend.js';
 import { loadNetwork, saveNetwork } from './model-io.js';
-import { type Scaler, featureProblem, fillRows } from './training-set.js';
+import type { NetworkInput } from './network-input.js';
+import { type Scaler, fillRows } from './training-set.js';
 
 type LayersModel = import('@tensorflow/tfjs-layers').LayersModel;
 
 export interface NetworkState {
   readonly backend: Backend;
   readonly network: LayersModel;
+  /** Values per record: the product of `inputShape`. */
   readonly inputDim: number;
+  /** The shape of one record's input, as records hold it. */
+  readonly inputShape: readonly number[];
+  /** How records feed the network. */
+  readonly input: NetworkInput;
   readonly scaler: Scaler | undefined;
 }
 
@@ -26,27 +32,29 @@ export function scalerFromJson(value: unknown): Scaler | undefined {
 }
 
 /**
- * The fitted network of a dense stage: runs batches through it with every tensor released before
+ * The fitted network of a network stage: runs batches through it with every tensor released before
  * returning (numbers out, no tensors), and saves/loads it through the artifact's own files.
  */
 export abstract class NetworkModel {
   abstract readonly kind: string;
   private disposed = false;
 
+  /** `chunk` caps the records per forward pass, for networks whose activations outgrow their input. */
   constructor(
     protected readonly state: NetworkState,
     private readonly input: string,
+    private readonly chunk = Number.POSITIVE_INFINITY,
   ) {}
 
   /** The network's outputs for the valid records of a batch (rows × units); invalid records are rejected. */
   protected outputs(batch: Batch, ctx: StageContext): { records: DataRecord[]; values: Float32Array; units: number } {
     if (this.disposed) throw new TributaryError('DISPOSED', { stage: this.kind, message: `Stage '${this.kind}' was disposed; load the model again to use it.` });
-    const { tf, } = this.state.backend;
-    const { inputDim, network, scaler } = this.state;
+    const { tf } = this.state.backend;
+    const { inputDim, inputShape, input, network, scaler } = this.state;
     const records: DataRecord[] = [];
     const vectors: FeatureVector[] = [];
     for (const record of batch) {
-      const problem = featureProblem(record[this.input], inputDim);
+      const problem = input.problem(record[this.input], inputShape);
       if (problem) {
         ctx.reject(record, new TributaryError('INVALID_RECORD', { stage: this.kind, message: `Field '${this.input}' ${problem}.` }));
         continue;
@@ -56,13 +64,22 @@ export abstract class NetworkModel {
     }
     const units = (network.outputs[0]!.shape[1] as number) ?? 1;
     if (records.length === 0) return { records, values: new Float32Array(0), units };
-    const x = new Float32Array(records.length * inputDim);
-    fillRows(vectors, Int32Array.from(vectors.keys()), 0, vectors.length, inputDim, scaler, x);
-    const values = tf.tidy(() => {
-      const input = tf.tensor2d(x, [records.length, inputDim]);
-      const output = network.predict(input) as import('@tensorflow/tfjs-core').Tensor;
-      return output.dataSync() as Float32Array;
-    });
+    const shape = input.networkShape(inputShape);
+    const order = Int32Array.from(vectors.keys());
+    const rows = Math.min(records.length, this.chunk);
+    const values = new Float32Array(records.length * units);
+    for (let start = 0; start < records.length; start += rows) {
+      const end = Math.min(start + rows, records.length);
+      const x = new Float32Array((end - start) * inputDim);
+      fillRows(vectors, order, start, end, inputDim, scaler, x, input.write);
+      values.set(
+        tf.tidy(() => {
+          const output = network.predict(tf.tensor(x, [end - start, ...shape])) as import('@tensorflow/tfjs-core').Tensor;
+          return output.dataSync() as Float32Array;
+        }),
+        start * units,
+      );
+    }
     // A non-finite output (weights damaged, or an input at the edge of float32) is never passed on as a score.
     const kept: DataRecord[] = [];
     const finite: number[] = [];

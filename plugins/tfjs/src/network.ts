@@ -1,4 +1,4 @@
-import { Type } from '@tributary/core';
+import { TributaryError, Type } from '@tributary/core';
 import type { Backend } from './backend.js';
 import { seededDropoutClass } from './seeded-dropout.js';
 
@@ -18,19 +18,11 @@ export const HiddenLayer = Type.Object(
   { additionalProperties: false },
 );
 
-/** Params shared by every dense network stage. */
-export const networkParams = {
-  /** Features in: a number array, a Float32Array, or a sparse vector (TF-IDF). */
-  input: Type.String({ default: 'features' }),
-  label: Type.String({ default: 'label' }),
-  hidden: Type.Array(HiddenLayer, { default: [{ units: 16 }] }),
-  /** Activation of hidden layers that do not name their own. */
-  activation: Type.Union(ACTIVATIONS.map((a) => Type.Literal(a)), { default: 'relu' }),
-  /** Dropout after hidden layers that do not set their own. */
-  dropout: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0 }),
-  /** L2 penalty on the kernels. */
-  l2: Type.Number({ minimum: 0, default: 0 }),
-  optimizer: Type.Union([Type.Literal('adam'), Type.Literal('sgd'), Type.Literal('rmsprop'), Type.Literal('adagrad')], { default: 'adam' }),
+const Optimizer = Type.Union([Type.Literal('adam'), Type.Literal('sgd'), Type.Literal('rmsprop'), Type.Literal('adagrad')], { default: 'adam' });
+
+/** Params of the training loop, shared by every network stage. */
+const loopParams = {
+  optimizer: Optimizer,
   /** Default: 0.001 for adam and rmsprop, 0.01 for sgd and adagrad. */
   learningRate: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
   epochs: Type.Integer({ minimum: 1, default: 10 }),
@@ -53,11 +45,38 @@ export const networkParams = {
     ],
     { default: false },
   ),
-  /** Scaling of the features, learned on the training records: `minmax` to [0, 1], `standard` to mean 0 and sd 1. A constant feature scales to 0. */
-  scale: Type.Union([Type.Literal('none'), Type.Literal('minmax'), Type.Literal('standard')], { default: 'none' }),
+};
+
+/** Params of the run, shared by every network stage. */
+const runParams = {
   /** Seeds the initial weights, the shuffling, the validation hold-out and dropout; by default derived from the runtime's seed. */
   seed: Type.Optional(Type.Integer()),
   backend: Type.Union([Type.Literal('auto'), Type.Literal('tensorflow'), Type.Literal('wasm'), Type.Literal('cpu')], { default: 'auto' }),
+};
+
+/** The training params every network stage shares: the label, the optimiser and loop, the seed and the backend. */
+export const trainingParams = {
+  label: Type.String({ default: 'label' }),
+  ...loopParams,
+  ...runParams,
+};
+
+/** Params shared by every dense network stage. */
+export const networkParams = {
+  /** Features in: a number array, a Float32Array, or a sparse vector (TF-IDF). */
+  input: Type.String({ default: 'features' }),
+  label: trainingParams.label,
+  hidden: Type.Array(HiddenLayer, { default: [{ units: 16 }] }),
+  /** Activation of hidden layers that do not name their own. */
+  activation: Type.Union(ACTIVATIONS.map((a) => Type.Literal(a)), { default: 'relu' }),
+  /** Dropout after hidden layers that do not set their own. */
+  dropout: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0 }),
+  /** L2 penalty on the kernels. */
+  l2: Type.Number({ minimum: 0, default: 0 }),
+  ...loopParams,
+  /** Scaling of the features, learned on the training records: `minmax` to [0, 1], `standard` to mean 0 and sd 1. A constant feature scales to 0. */
+  scale: Type.Union([Type.Literal('none'), Type.Literal('minmax'), Type.Literal('standard')], { default: 'none' }),
+  ...runParams,
 };
 
 export interface NetworkShape {
@@ -99,6 +118,52 @@ export function buildNetwork(backend: Backend, shape: NetworkShape): LayersModel
     }),
   );
   return model;
+}
+
+/** The head of a network: its output layer and the seed of its initial weights. */
+export interface NetworkOutput {
+  /** The input shape of one record, as the network takes it (no batch axis). */
+  readonly inputShape: readonly number[];
+  readonly outputUnits: number;
+  readonly outputActivation: 'sigmoid' | 'softmax' | 'linear';
+  readonly seed: number;
+}
+
+/** How a network stage turns its params into layers, so one training loop serves dense and convolutional networks. */
+export interface NetworkBuilder {
+  /** Throws a TributaryError (saying what to change) when these layers cannot be built or trained for this input. */
+  check(inputShape: readonly number[], outputUnits: number, batchSize: number, kind: string): void;
+  build(backend: Backend, output: NetworkOutput): LayersModel;
+}
+
+/** Past these sizes (float32: 1.2 GB of weights, 1 GB per batch) training cannot run in this process. */
+export const MAX_WEIGHTS = 3e8;
+export const MAX_BATCH_VALUES = 2.5e8;
+
+/** The dense network of a dense stage's params. */
+export function denseNetwork(p: Pick<NetworkShape, 'hidden' | 'activation' | 'dropout' | 'l2'>): NetworkBuilder {
+  return {
+    check([dim = 0], outputUnits, batchSize, kind) {
+      const firstLayer = dim * (p.hidden[0]?.units ?? outputUnits);
+      if (firstLayer > MAX_WEIGHTS || dim * batchSize > MAX_BATCH_VALUES) {
+        throw new TributaryError('INVALID_DATA', {
+          stage: kind,
+          message: `The features have ${dim} dimensions: a first layer of ${firstLayer} weights and batches of ${dim * batchSize} values do not fit in memory. Reduce the feature count (e.g. tfidf maxFeatures) or the batch size.`,
+        });
+      }
+    },
+    build: (backend, output) =>
+      buildNetwork(backend, {
+        inputDim: output.inputShape[0]!,
+        hidden: p.hidden,
+        activation: p.activation,
+        dropout: p.dropout,
+        l2: p.l2,
+        outputUnits: output.outputUnits,
+        outputActivation: output.outputActivation,
+        seed: output.seed,
+      }),
+  };
 }
 
 export function makeOptimizer(backend: Backend, name: 'adam' | 'sgd' | 'rmsprop' | 'adagrad', learningRate?: number) {

@@ -19,7 +19,25 @@ export interface TrainOptions {
   readonly classWeight?: Record<number, number>;
   /** The class index of each record, so the validation hold-out keeps class shares. */
   readonly strata?: ArrayLike<number>;
+  /** What the messages for a diverged or stalled training suggest; by default, scaling the features (the dense stages' `scale`). */
+  readonly advice?: TrainingAdvice;
+  /**
+   * Also checks the weights after every epoch: a clipped loss (cross-entropy clips its probabilities)
+   * can stay finite while the weights have already become Infinity or NaN.
+   */
+  readonly checkWeights?: boolean;
 }
+
+/** The remedies a stage suggests when its training diverges or stalls. */
+export interface TrainingAdvice {
+  readonly diverged: string;
+  readonly stalled: string;
+}
+
+const SCALE_ADVICE: TrainingAdvice = {
+  diverged: "The features are probably on very different scales or the learning rate is too high: set scale: 'standard' (or 'minmax') on this stage, or lower learningRate.",
+  stalled: "Scale the features (scale: 'standard'), lower learningRate, or check the labels.",
+};
 
 export interface TrainResult {
   readonly history: Array<Record<string, number>>;
@@ -49,16 +67,22 @@ function holdOut(n: number, split: number, seed: number, strata: ArrayLike<numbe
   return { train: Int32Array.from(train.sort((a, b) => a - b)), validation: Int32Array.from(validation.sort((a, b) => a - b)) };
 }
 
+/** Whether every weight of the network is a finite number (one read from the backend). */
+function finiteWeights(backend: Backend, model: LayersModel): boolean {
+  const { tf } = backend;
+  return tf.tidy(() => tf.all(tf.stack(model.getWeights().map((w) => tf.all(tf.isFinite(w))))).dataSync()[0] === 1);
+}
+
 /**
  * A loss that never moves (saturated units from huge inputs, a learning rate far too high) returns a
  * model no better than a constant; it is not an error, but it is said.
  */
-function warnIfStalled(history: ReadonlyArray<Record<string, number>>, ctx: StageContext): void {
+function warnIfStalled(history: ReadonlyArray<Record<string, number>>, advice: TrainingAdvice, ctx: StageContext): void {
   const losses = history.map((h) => h.loss).filter((l): l is number => typeof l === 'number');
   if (losses.length < 3) return;
   const first = losses[0]!;
   if (losses.every((l) => l >= first * (1 - 1e-3))) {
-    const message = `The training loss did not improve over ${losses.length} epochs (${first.toPrecision(4)} → ${losses.at(-1)!.toPrecision(4)}): the model is likely no better than a constant. Scale the features (scale: 'standard'), lower learningRate, or check the labels.`;
+    const message = `The training loss did not improve over ${losses.length} epochs (${first.toPrecision(4)} → ${losses.at(-1)!.toPrecision(4)}): the model is likely no better than a constant. ${advice.stalled}`;
     ctx.warn('TRAINING_STALLED', message);
     ctx.logger.warn(message, { stage: ctx.kind });
   }
@@ -81,6 +105,7 @@ export async function trainNetwork(
 ): Promise<TrainResult> {
   const { tf } = backend;
   const { dim, features } = set;
+  const shape = set.input.networkShape(set.shape);
   const { train, validation } = holdOut(features.length, options.validationSplit, options.seed, options.strata);
   if (train.length === 0) {
     throw new TributaryError('INVALID_PARAMS', {
@@ -101,10 +126,10 @@ export async function trainNetwork(
     const rows = end - start;
     // A fresh buffer per batch: the CPU backend keeps a reference to the array it is given.
     const x = new Float32Array(rows * dim);
-    fillRows(features, order, start, end, dim, scaler, x);
+    fillRows(features, order, start, end, dim, scaler, x, set.input.write);
     const y = new Float32Array(rows * units);
     for (let r = start; r < end; r++) y.set(targets.subarray(order[r]! * units, order[r]! * units + units), (r - start) * units);
-    return { xs: tf.tensor2d(x, [rows, dim]), ys: tf.tensor2d(y, [rows, units]) };
+    return { xs: tf.tensor(x, [rows, ...shape]), ys: tf.tensor2d(y, [rows, units]) };
   };
   const dataset = (indices: Int32Array, shuffle: boolean) => ({
     size: Math.ceil(indices.length / options.batchSize),
@@ -127,6 +152,7 @@ export async function trainNetwork(
   model.compile({ optimizer, loss: options.loss });
   const history: Array<Record<string, number>> = [];
   let diverged: { epoch: number; batch: number; loss: number } | undefined;
+  let brokenWeights: { epoch: number } | undefined;
   let epoch = 0;
   let best: { value: number; epoch: number; weights: Tensor[] } | undefined;
   let waited = 0;
@@ -150,6 +176,11 @@ export async function trainNetwork(
           const entry = { epoch, ...(logs ?? {}) };
           history.push(entry);
           ctx.events.emit({ type: 'epoch:end', stage: ctx.kind, epoch, epochs: options.epochs, logs: logs ?? {} });
+          if (options.checkWeights && !diverged && !finiteWeights(backend, model)) {
+            brokenWeights = { epoch };
+            model.stopTraining = true;
+            return;
+          }
           if (!stopping || diverged) return;
           const value = logs?.[stopping.monitor];
           if (value === undefined) return;
@@ -166,12 +197,19 @@ export async function trainNetwork(
     if (diverged) {
       throw new TributaryError('TRAINING_DIVERGED', {
         stage: ctx.kind,
-        message: `Training diverged: the loss became ${diverged.loss} at epoch ${diverged.epoch}, batch ${diverged.batch}. The features are probably on very different scales or the learning rate is too high: set scale: 'standard' (or 'minmax') on this stage, or lower learningRate.`,
+        message: `Training diverged: the loss became ${diverged.loss} at epoch ${diverged.epoch}, batch ${diverged.batch}. ${(options.advice ?? SCALE_ADVICE).diverged}`,
         details: diverged,
       });
     }
+    if (brokenWeights) {
+      throw new TributaryError('TRAINING_DIVERGED', {
+        stage: ctx.kind,
+        message: `Training diverged: the weights became Infinity or NaN during epoch ${brokenWeights.epoch}, while the loss stayed finite. ${(options.advice ?? SCALE_ADVICE).diverged}`,
+        details: { ...brokenWeights, weights: 'non-finite' },
+      });
+    }
     if (best && stopping && stopping.restoreBest && best.epoch !== epoch) model.setWeights(best.weights);
-    warnIfStalled(history, ctx);
+    warnIfStalled(history, options.advice ?? SCALE_ADVICE, ctx);
     return { history, epochsRun: epoch, bestEpoch: best?.epoch };
   } finally {
     best?.weights.forEach((w) => w.dispose());

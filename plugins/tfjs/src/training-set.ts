@@ -9,6 +9,7 @@ import {
   isSparseVector,
   writeDense,
 } from '@tributary/core';
+import type { NetworkInput } from './network-input.js';
 
 /** Per-feature affine scaling learned on the training records: x' = (x − offset) × factor. */
 export interface Scaler {
@@ -47,7 +48,12 @@ export function featureProblem(value: unknown, dim: number | undefined): string 
 export interface TrainingSet {
   readonly features: FeatureVector[];
   readonly labels: unknown[];
+  /** Values per record: the product of `shape`. */
   readonly dim: number;
+  /** The shape every kept record has, as records hold it. */
+  readonly shape: readonly number[];
+  /** How the records feed the network. */
+  readonly input: NetworkInput;
 }
 
 /**
@@ -57,40 +63,52 @@ export interface TrainingSet {
 export async function collectTrainingSet(
   data: Dataset<DataRecord>,
   input: string,
+  reader: NetworkInput,
   label: string,
   kind: string,
   ctx: StageContext,
   labelProblem: (value: unknown) => string | undefined,
 ): Promise<TrainingSet> {
-  const candidates: DataRecord[] = [];
-  const lengths = new Map<number, number>();
+  const candidates: Array<{ record: DataRecord; key: string }> = [];
+  const shapes = new Map<string, { shape: readonly number[]; count: number }>();
   for await (const record of data) {
-    const problem = featureProblem(record[input], undefined);
+    const problem = reader.problem(record[input], undefined);
     const badLabel = labelProblem(record[label]);
     if (problem || badLabel) {
       ctx.reject(record, new TributaryError('INVALID_RECORD', { stage: kind, message: problem ? `Field '${input}' ${problem}.` : `Field '${label}' ${badLabel}.` }));
       continue;
     }
-    const length = featureLength(record[input])!;
-    lengths.set(length, (lengths.get(length) ?? 0) + 1);
-    candidates.push(record);
+    const shape = reader.shapeOf(record[input] as FeatureVector);
+    const key = shape.join(',');
+    const seen = shapes.get(key);
+    if (seen) seen.count++;
+    else shapes.set(key, { shape, count: 1 });
+    candidates.push({ record, key });
   }
-  // The most common length is the input size; records of another length are the odd ones out.
-  const dim = [...lengths].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0];
+  // The most common shape is the input shape; records of another shape are the odd ones out.
+  const common = [...shapes.entries()].sort(([, a], [, b]) => b.count - a.count || compareShapes(a.shape, b.shape))[0];
   const features: FeatureVector[] = [];
   const labels: unknown[] = [];
-  for (const record of candidates) {
-    if (featureLength(record[input]) !== dim) {
-      ctx.reject(record, new TributaryError('INVALID_RECORD', { stage: kind, message: `Field '${input}' has ${featureLength(record[input])} features, but most training records have ${dim}.` }));
+  for (const { record, key } of candidates) {
+    if (key !== common![0]) {
+      ctx.reject(record, new TributaryError('INVALID_RECORD', { stage: kind, message: `Field '${input}' ${reader.mismatch(shapes.get(key)!.shape, common![1].shape)}.` }));
       continue;
     }
     features.push(record[input] as FeatureVector);
     labels.push(record[label]);
   }
-  if (features.length === 0 || dim === undefined) {
+  if (features.length === 0 || common === undefined) {
     throw new TributaryError('EMPTY_DATASET', { stage: kind, message: `Stage '${kind}' got no usable training records (fields '${input}' and '${label}'). Check that an earlier stage writes them.` });
   }
-  return { features, labels, dim };
+  const { shape } = common[1];
+  return { features, labels, dim: shape.reduce((a, b) => a * b, 1), shape, input: reader };
+}
+
+/** Orders shapes by rank, then axis by axis: the tie-break between equally common shapes. */
+function compareShapes(a: readonly number[], b: readonly number[]): number {
+  if (a.length !== b.length) return a.length - b.length;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
 }
 
 /** Learns min-max or standard scaling per feature; a constant feature gets factor 0, so it scales to 0 rather than NaN. */
@@ -130,7 +148,7 @@ export function fitScaler(features: readonly FeatureVector[], dim: number, mode:
   return { offset, factor };
 }
 
-/** Writes rows `order[start..end)` of `features` into `target` (dense, row-major), scaled when a scaler is given. */
+/** Writes rows `order[start..end)` of `features` into `target` (row-major, each row as `write` lays it out), scaled when a scaler is given. */
 export function fillRows(
   features: readonly FeatureVector[],
   order: ArrayLike<number>,
@@ -139,11 +157,12 @@ export function fillRows(
   dim: number,
   scaler: Scaler | undefined,
   target: Float32Array,
+  write: NetworkInput['write'] = writeDense,
 ): void {
   target.fill(0, 0, (end - start) * dim);
   for (let r = start; r < end; r++) {
     const offset = (r - start) * dim;
-    writeDense(features[order[r]!]!, target, offset);
+    write(features[order[r]!]!, target, offset);
     if (scaler) {
       for (let j = 0; j < dim; j++) target[offset + j] = (target[offset + j]! - scaler.offset[j]!) * scaler.factor[j]!;
     }

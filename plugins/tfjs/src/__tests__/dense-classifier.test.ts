@@ -177,6 +177,13 @@ describe('denseClassifier', () => {
     expect(none).toEqual([]);
   });
 
+  it('fails with TRAINING_DIVERGED when the weights blow up, though the clipped cross-entropy stays finite', async () => {
+    const before = numTensors();
+    const failure = await fit({ ...small, epochs: 3, optimizer: 'sgd', learningRate: 1e30 }, blobs(64, 3, 15)).catch((e: unknown) => e);
+    expect(isTributaryError(failure, 'TRAINING_DIVERGED')).toBe(true);
+    expect(numTensors()).toBe(before);
+  });
+
   it('refuses training data with a single class', async () => {
     await expect(fit(small, blobs(20, 2, 1).map((r) => ({ ...r, label: 1 })))).rejects.toMatchObject({ code: 'INVALID_DATA' });
   });
