@@ -3,7 +3,7 @@ export { CORE_VERSION } from './version.js';
 export { ERROR_CODES, TributaryError, isTributaryError, toTributaryError } from './errors/tributary-error.js';
 export type { ErrorCode, TributaryErrorOptions } from './errors/tributary-error.js';
 
-export { denseTensor, featureLength, isDenseTensor, isSparseVector, recordId, sparseVector, writeDense } from './record/record.js';
+export { denseTensor, featureLength, isDenseTensor, isSparseVector, recordId, sparseVector, stackTensors, writeDense } from './record/record.js';
 export type { Batch, DataRecord, DenseTensor, FeatureVector, SparseVector } from './record/record.js';
 
 export { createRandom } from './random/random.js';

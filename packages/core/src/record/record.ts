@@ -36,6 +36,24 @@ export function denseTensor(data: Float32Array, shape: readonly number[]): Dense
   return { kind: 'tensor', shape: Object.freeze([...shape]), data };
 }
 
+/**
+ * Stacks tensors of one shape into one batched tensor of shape [n, …shape] (the layout models
+ * take: `[n, height, width, channels]` for images); a RangeError names the first that differs.
+ */
+export function stackTensors(tensors: readonly DenseTensor[]): DenseTensor {
+  if (tensors.length === 0) throw new RangeError('stackTensors needs at least one tensor.');
+  const shape = tensors[0]!.shape;
+  const size = tensors[0]!.data.length;
+  const data = new Float32Array(size * tensors.length);
+  tensors.forEach((t, i) => {
+    if (t.shape.length !== shape.length || t.shape.some((d, k) => d !== shape[k])) {
+      throw new RangeError(`Tensor #${i} has shape [${t.shape.join(', ')}], the first has [${shape.join(', ')}]; only tensors of one shape stack.`);
+    }
+    data.set(t.data, i * size);
+  });
+  return denseTensor(data, [tensors.length, ...shape]);
+}
+
 export function isDenseTensor(value: unknown): value is DenseTensor {
   if (typeof value !== 'object' || value === null) return false;
   const t = value as DenseTensor;
