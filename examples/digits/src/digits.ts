@@ -45,7 +45,8 @@ export const LENET_LAYERS = [
 /** decode → greyscale → resize 28×28 (letterboxed on black) → normalize 0…1 → tensor [28, 28, 1] → conv net. */
 export function digitStages(options: { epochs?: number; seed?: number } = {}) {
   return [
-    decodeImage(),
+    // MNIST digits are white on black: a transparent background is black, not the default white.
+    decodeImage({ background: '#000000' }),
     greyscale(),
     resize({ width: 28, height: 28, fit: 'contain', background: '#000000' }),
     normalize({ mode: 'scale' }),

@@ -52,8 +52,8 @@ export function edgeStages(options: Pick<EdgeOptions, 'output' | 'direction' | '
  */
 export async function detectEdges(options: EdgeOptions): Promise<EdgeSummary> {
   const output = path.resolve(options.output);
-  await fs.mkdir(output, { recursive: true });
-  const source: Dataset<object> = options.input ? imageFiles(options.input) : Dataset.from(stdlibPhotos());
+  // An output folder inside the input folder is not read back as input.
+  const source: Dataset<object> = options.input ? imageFiles(options.input, { exclude: [output] }) : Dataset.from(stdlibPhotos());
   const model = await createRuntime({ plugins: [sharp] }).pipeline(edgeStages({ ...options, output })).fit([]);
   const report = new RunReport();
   const sheetSize = options.sheet ?? 12;
@@ -77,6 +77,7 @@ export async function detectEdges(options: EdgeOptions): Promise<EdgeSummary> {
     const grid: RawImage[][] = [];
     for (let i = 0; i < rows.length; i += 2) grid.push(rows.slice(i, i + 2).flat());
     sheet = path.join(output, 'contact-sheet.png');
+    await fs.mkdir(output, { recursive: true });
     await fs.writeFile(sheet, await contactSheet(grid, { cellWidth: 320 }));
   }
   const stagesMs = Object.fromEntries([...report.timings.values()].map((t) => [t.kind, Math.round(t.ms)]));

@@ -33,22 +33,39 @@ export interface EncodeOptions {
  * are narrowed by round(v / 257) first. Float images (signed Sobel, normalized pixels) have no
  * file form: bring them to 8 bits first.
  */
-export async function encodePixels(image: RawImage, options: EncodeOptions, kind: string): Promise<Buffer> {
+/** Why an image cannot be encoded at all (before trying), or undefined. */
+export function encodeProblem(image: RawImage, kind: string): TributaryError | undefined {
   if (image.depth === 'float') {
-    throw new TributaryError('INVALID_RECORD', {
+    return new TributaryError('INVALID_RECORD', {
       stage: kind,
       message: "A float image cannot be written as a file as it is. Use sobel kind 'abs' or a threshold to get 8-bit pixels before encoding.",
     });
   }
   if (image.channels > 4) {
-    throw new TributaryError('UNSUPPORTED_IMAGE', { stage: kind, message: `Image files hold 1 to 4 channels; this image has ${image.channels}.`, details: { reason: 'channels' } });
+    return new TributaryError('UNSUPPORTED_IMAGE', { stage: kind, message: `Image files hold 1 to 4 channels; this image has ${image.channels}.`, details: { reason: 'channels' } });
   }
+  return undefined;
+}
+
+export async function encodePixels(image: RawImage, options: EncodeOptions, kind: string): Promise<Buffer> {
+  const problem = encodeProblem(image, kind);
+  if (problem) throw problem;
   const sixteen = image.depth === 'ushort' && options.format === 'png';
   const source = image.depth === 'ushort' && !sixteen ? { ...image, data: ushortToUchar(image.data as Uint16Array), depth: 'uchar' as const } : image;
-  let pipeline = (await fromRaw(source)).toColourspace(colourspaceFor(source.channels, source.depth));
-  const alpha = source.channels === 2 || source.channels === 4;
-  if (options.format === 'png') return pipeline.png({ compressionLevel: options.compressionLevel }).toBuffer();
-  if (alpha && options.format === 'jpeg') pipeline = pipeline.flatten({ background: options.background });
-  if (options.format === 'jpeg') return pipeline.jpeg({ quality: options.quality }).toBuffer();
-  return pipeline.webp({ quality: options.quality, lossless: options.lossless }).toBuffer();
+  try {
+    let pipeline = (await fromRaw(source)).toColourspace(colourspaceFor(source.channels, source.depth));
+    const alpha = source.channels === 2 || source.channels === 4;
+    if (options.format === 'png') return await pipeline.png({ compressionLevel: options.compressionLevel }).toBuffer();
+    if (alpha && options.format === 'jpeg') pipeline = pipeline.flatten({ background: options.background });
+    if (options.format === 'jpeg') return await pipeline.jpeg({ quality: options.quality }).toBuffer();
+    return await pipeline.webp({ quality: options.quality, lossless: options.lossless }).toBuffer();
+  } catch (error) {
+    if (error instanceof TributaryError) throw error;
+    throw new TributaryError('UNSUPPORTED_IMAGE', {
+      stage: kind,
+      message: `Cannot encode the image as ${options.format}: ${error instanceof Error ? error.message : String(error)}. Choose another format (PNG takes the largest sizes) or resize the image first.`,
+      details: { reason: 'encode' },
+      cause: error,
+    });
+  }
 }

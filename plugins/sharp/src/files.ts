@@ -10,6 +10,8 @@ export interface ImageFilesOptions {
   readonly recursive?: boolean;
   /** Which files count as images, by extension (case-insensitive). */
   readonly extensions?: readonly string[];
+  /** Folders not to look into, e.g. an output folder inside the input folder. */
+  readonly exclude?: readonly string[];
 }
 
 /** A record naming one image file: `id` is its path relative to the folder without the extension. */
@@ -18,12 +20,12 @@ export interface ImageFileRecord {
   path: string;
 }
 
-async function* walk(root: string, dir: string, recursive: boolean, extensions: Set<string>): AsyncGenerator<ImageFileRecord> {
+async function* walk(root: string, dir: string, recursive: boolean, extensions: Set<string>, exclude: Set<string>): AsyncGenerator<ImageFileRecord> {
   const entries = (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (recursive) yield* walk(root, full, recursive, extensions);
+      if (recursive && !exclude.has(full)) yield* walk(root, full, recursive, extensions, exclude);
     } else if ((entry.isFile() || entry.isSymbolicLink()) && extensions.has(path.extname(entry.name).toLowerCase())) {
       const relative = path.relative(root, full).split(path.sep).join('/');
       yield { id: relative.slice(0, relative.length - path.extname(relative).length), path: full };
@@ -38,6 +40,7 @@ async function* walk(root: string, dir: string, recursive: boolean, extensions: 
 export function imageFiles(dir: string, options: ImageFilesOptions = {}): Dataset<ImageFileRecord> {
   const extensions = new Set((options.extensions ?? IMAGE_EXTENSIONS).map((e) => (e.startsWith('.') ? e : `.${e}`).toLowerCase()));
   const recursive = options.recursive ?? true;
+  const exclude = new Set((options.exclude ?? []).map((d) => path.resolve(d)));
   return Dataset.from(() =>
     (async function* () {
       const root = path.resolve(dir);
@@ -51,7 +54,7 @@ export function imageFiles(dir: string, options: ImageFilesOptions = {}): Datase
           cause: error,
         });
       }
-      yield* walk(root, root, recursive, extensions);
+      yield* walk(root, root, recursive, extensions, exclude);
     })(),
   );
 }

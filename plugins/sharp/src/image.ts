@@ -120,3 +120,42 @@ export function ucharToUshort(data: Uint8Array): Uint16Array {
   for (let i = 0; i < data.length; i++) out[i] = data[i]! * 257;
   return out;
 }
+
+/** The listed channels of an image, in that order (e.g. [0, 3]: grey and alpha of an RGBA image of a grey source). */
+export function pickChannels(image: RawImage, channels: readonly number[]): RawImage {
+  const { data, width, height } = image;
+  const n = width * height;
+  const out = allocate(image.depth, n * channels.length);
+  for (let p = 0; p < n; p++) {
+    for (let k = 0; k < channels.length; k++) out[p * channels.length + k] = data[p * image.channels + channels[k]!]!;
+  }
+  return { ...image, data: out, channels: channels.length };
+}
+
+/** The 8-bit [r, g, b] of a `#rgb` or `#rrggbb` colour. */
+export function parseHex(hex: string): [number, number, number] {
+  const h = hex.length === 4 ? [...hex.slice(1)].map((c) => c + c).join('') : hex.slice(1);
+  return [parseInt(h.slice(0, 2), 16), parseInt(h.slice(2, 4), 16), parseInt(h.slice(4, 6), 16)];
+}
+
+/**
+ * Composites an image with alpha (grey + alpha or RGBA, 8- or 16-bit) onto an opaque colour:
+ * v = (c·a + bg·(max − a)) / max, rounded, with the background at the image's depth (white is
+ * 65535 at 16 bits). A grey image's background is the colour's BT.601 luma.
+ */
+export function flattenAlpha(image: RawImage, background: string): RawImage {
+  const { data, width, height, channels } = image;
+  if (channels !== 2 && channels !== 4) return image;
+  const max = maxValue(image.depth);
+  const [r, g, b] = parseHex(background);
+  const scale = max / 255;
+  const bg = channels === 2 ? [Math.floor((299 * r + 587 * g + 114 * b + 500) / 1000) * scale] : [r * scale, g * scale, b * scale];
+  const colours = channels - 1;
+  const n = width * height;
+  const out = allocate(image.depth, n * colours);
+  for (let p = 0; p < n; p++) {
+    const a = data[p * channels + colours]!;
+    for (let c = 0; c < colours; c++) out[p * colours + c] = Math.round((data[p * channels + c]! * a + bg[c]! * (max - a)) / max);
+  }
+  return { ...image, data: out, channels: colours };
+}

@@ -1,4 +1,4 @@
-import { type Depth, type RawImage, allocate, maxValue } from './image.js';
+import { type Depth, type Pixels, type RawImage, allocate, maxValue } from './image.js';
 
 /*
  * The pixel operations, written out in plain loops over typed arrays. They are exact to their
@@ -360,8 +360,9 @@ export const GREY_WEIGHTS = {
 /**
  * Y = wr·R + wg·G + wb·B on the stored (gamma-encoded) values, rounded half up and clamped for
  * integer depths. RGBA keeps its alpha (grey + alpha); 1- and 2-channel images are already grey.
- * With the preset weights on 8-bit RGB the sum is exact (integer arithmetic: 0.299 is 299/1000),
- * so a value exactly halfway rounds up; other weights and depths compute in floating point.
+ * With the preset weights on 8- and 16-bit images the sum is exact (integer arithmetic: 0.299 is
+ * 299/1000), so a value exactly halfway rounds up; your own weights, and float images, compute in
+ * floating point.
  */
 export function greyscaleImage(image: RawImage, weights: readonly [number, number, number]): RawImage {
   const { data, width, height, channels, depth } = image;
@@ -371,8 +372,13 @@ export function greyscaleImage(image: RawImage, weights: readonly [number, numbe
   const outChannels = alpha ? 2 : 1;
   const n = width * height;
   const out = allocate(depth, n * outChannels);
-  if (depth === 'uchar' && channels === 3 && (weights === GREY_WEIGHTS.bt601 || weights === GREY_WEIGHTS.bt709)) {
-    (weights === GREY_WEIGHTS.bt601 ? greyBt601 : greyBt709)(data as Uint8Array, out as Uint8Array, n);
+  if (depth === 'uchar' && channels === 3 && weights === GREY_WEIGHTS.bt601) {
+    greyBt601(data as Uint8Array, out as Uint8Array, n);
+    return { data: out, width, height, channels: outChannels, depth };
+  }
+  const exact = EXACT.get(weights);
+  if (exact && depth !== 'float') {
+    greyExact(data, out, n, channels, exact);
     return { data: out, width, height, channels: outChannels, depth };
   }
   if (depth === 'uchar') {
@@ -389,7 +395,7 @@ export function greyscaleImage(image: RawImage, weights: readonly [number, numbe
   return { data: out, width, height, channels: outChannels, depth };
 }
 
-/** Round-half-up of n / 1000 for every n the BT.601 sum can take (0 … 255,000). */
+/** Round-half-up of n / 1000 for every n the 8-bit BT.601 sum can take (0 … 255,000). */
 let bt601Table: Uint8Array | undefined;
 
 /**
@@ -405,9 +411,21 @@ function greyBt601(data: Uint8Array, out: Uint8Array, n: number): void {
   for (let p = 0, s = 0; p < n; p++, s += 3) out[p] = table[299 * data[s]! + 587 * data[s + 1]! + 114 * data[s + 2]!]!;
 }
 
-/** BT.709 likewise: (2126 R + 7152 G + 722 B) / 10000, rounded half up. */
-function greyBt709(data: Uint8Array, out: Uint8Array, n: number): void {
-  for (let p = 0, s = 0; p < n; p++, s += 3) out[p] = Math.floor((2126 * data[s]! + 7152 * data[s + 1]! + 722 * data[s + 2]! + 5000) / 10000);
+/** The integer weights and divisor of the presets: 0.299 is 299/1000, 0.2126 is 2126/10000. */
+const EXACT = new Map<readonly number[], readonly [number, number, number, number]>([
+  [GREY_WEIGHTS.bt601, [299, 587, 114, 1000]],
+  [GREY_WEIGHTS.bt709, [2126, 7152, 722, 10000]],
+]);
+
+/** Any preset on 8- or 16-bit RGB or RGBA, exactly: the integer sum (below 2⁵³) over the divisor, halves up; alpha copied. */
+function greyExact(data: Pixels, out: Pixels, n: number, channels: number, [a, b, c, d]: readonly [number, number, number, number]): void {
+  const half = d / 2;
+  const alpha = channels === 4;
+  const outChannels = alpha ? 2 : 1;
+  for (let p = 0, s = 0, o = 0; p < n; p++, s += channels, o += outChannels) {
+    out[o] = Math.floor((a * data[s]! + b * data[s + 1]! + c * data[s + 2]! + half) / d);
+    if (alpha) out[o + 1] = data[s + 3]!;
+  }
 }
 
 /** The 8-bit case on its own, so the engine sees one array type (it is the hot path of every photo job). */

@@ -51,4 +51,16 @@ describe('the edge-detection example', () => {
     ]);
     expect(fs.readdirSync(output).sort()).toEqual(['a-edges.png', 'contact-sheet.png']);
   });
+
+  it('does not read back an output folder inside the input folder, and makes no output for a missing input', async () => {
+    const input = tmp('edges-self');
+    const photos = stdlibPhotos().slice(0, 3);
+    for (const p of photos) fs.copyFileSync(p.path, path.join(input, `${p.id}.jpg`));
+    const summary = await detectEdges({ input, output: path.join(input, 'edges'), sheet: 0 });
+    expect([summary.images, summary.written]).toEqual([3, 3]);
+    expect(fs.readdirSync(path.join(input, 'edges')).sort()).toEqual(photos.map((p) => `${p.id}-edges.png`).sort());
+    const nowhere = path.join(tmp('edges-none'), 'out');
+    await expect(detectEdges({ input: path.join(input, 'missing'), output: nowhere })).rejects.toMatchObject({ code: 'INVALID_PARAMS' });
+    expect(fs.existsSync(nowhere)).toBe(false);
+  });
 });

@@ -186,3 +186,22 @@ describe('mapConcurrent', () => {
     expect(() => Dataset.from([1]).mapConcurrent(async (v) => v, 0)).toThrow(/concurrency/);
   });
 });
+
+describe('mapConcurrent when reading stops', () => {
+  it('lets the calls in flight finish before a failure or an early stop reaches the reader', async () => {
+    const finished: number[] = [];
+    const slow = (fail: number | undefined) =>
+      Dataset.from([0, 1, 2, 3, 4, 5, 6, 7]).mapConcurrent(async (v) => {
+        await new Promise((resolve) => setTimeout(resolve, v === fail ? 1 : 20));
+        if (v === fail) throw new Error(`failed ${v}`);
+        finished.push(v);
+        return v;
+      }, 4);
+    await expect(slow(1).collect()).rejects.toThrow('failed 1');
+    // 0…3 start; when 0 is read, 4 starts; 1's failure surfaces at its turn, after 2, 3 and 4 have finished.
+    expect([...finished].sort()).toEqual([0, 2, 3, 4]);
+    finished.length = 0;
+    expect(await slow(undefined).take(1).collect()).toEqual([0]);
+    expect([...finished].sort()).toEqual([0, 1, 2, 3]);
+  });
+});

@@ -154,6 +154,8 @@ export class Dataset<T> implements AsyncIterable<T> {
    * Like `map`, with up to `concurrency` calls of an asynchronous `fn` in flight at once (each call
    * starts in input order, results come out in input order). For work that waits on I/O or on
    * native threads (image decoding), so the next items are in progress while this one is used.
+   * When reading stops early or a call fails, the calls in flight are awaited before that reaches
+   * the reader; no new ones start.
    */
   mapConcurrent<U>(fn: (item: T, index: number) => Promise<U>, concurrency: number): Dataset<U> {
     if (!Number.isInteger(concurrency) || concurrency < 1) {
@@ -163,14 +165,20 @@ export class Dataset<T> implements AsyncIterable<T> {
     return Dataset.from(async function* () {
       const pending: Array<Promise<U>> = [];
       let i = 0;
-      for await (const item of self) {
-        const result = fn(item, i++);
-        // Handled when its turn comes; until then a failure must not count as unhandled.
-        result.catch(() => undefined);
-        pending.push(result);
-        if (pending.length >= concurrency) yield await pending.shift()!;
+      try {
+        for await (const item of self) {
+          const result = fn(item, i++);
+          // Handled when its turn comes; until then a failure must not count as unhandled.
+          result.catch(() => undefined);
+          pending.push(result);
+          if (pending.length >= concurrency) yield await pending.shift()!;
+        }
+        while (pending.length > 0) yield await pending.shift()!;
+      } finally {
+        // On a failure or an early stop (take, break), the calls already started finish before the
+        // caller goes on, so nothing they do (files written, counts) happens after the run has ended.
+        await Promise.allSettled(pending);
       }
-      while (pending.length > 0) yield await pending.shift()!;
     });
   }
 

@@ -42,7 +42,8 @@ function deadLetterReplacer(_key: string, value: unknown): unknown {
   if (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {
     return { base64: Buffer.from((value as { data: number[] }).data).toString('base64') };
   }
-  if (value instanceof Float32Array || value instanceof Float64Array || value instanceof Int32Array) return Array.from(value);
+  // Other typed arrays (pixels of 16-bit or float images, features) as plain arrays of numbers.
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? v.toString() : v));
   return value;
 }
 

@@ -191,3 +191,38 @@ describe('colour profiles', () => {
     expect(Buffer.compare(Buffer.from((await decodeOne({ path: photo })).data), converted)).toBe(0);
   });
 });
+
+describe('16-bit and unusual samples', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tributary-decode16-'));
+
+  it('flattens 16-bit alpha onto a 16-bit background: white is 65535', async () => {
+    const file = path.join(dir, 'rgba16.png');
+    await sharpLib(new Uint16Array([65535, 0, 0, 0, 0, 65535, 0, 32768]), { raw: { width: 2, height: 1, channels: 4 } }).toColourspace('rgb16').png().toFile(file);
+    const flat = await decodeOne({ path: file });
+    expect(flat).toMatchObject({ channels: 3, depth: 'ushort' });
+    // (c·a + 65535·(65535 − a)) / 65535: transparent → white; half-transparent green → (32767, 65535, 32767).
+    expect(Array.from(flat.data)).toEqual([65535, 65535, 65535, 32767, 65535, 32767]);
+  });
+
+  it('converts a 16-bit image with a Display P3 profile to sRGB, as at 8 bits', async () => {
+    const p3red = await sharpLib({ create: { width: 1, height: 1, channels: 3, background: '#ff0000' } }).withIccProfile('p3').raw().toBuffer();
+    const file = path.join(dir, 'p3-16.png');
+    await sharpLib(Uint16Array.from(p3red, (v) => v * 257), { raw: { width: 1, height: 1, channels: 3 } }).toColourspace('rgb16').withIccProfile('p3').png().toFile(file);
+    const image = await decodeOne({ path: file });
+    expect(image.depth).toBe('ushort');
+    const [r, g, b] = Array.from(image.data);
+    expect(r).toBeGreaterThan(64000);
+    expect(g).toBeLessThan(3000);
+    expect(b).toBeLessThan(3000);
+  });
+
+  it('refuses floating-point samples instead of casting them to zeros', async () => {
+    // A 4×4 grey TIFF of 32-bit float samples i / 15 (written by hand: sharp saves float input as 8-bit).
+    const file = fixture('float-grey-4x4.tif');
+    expect((await sharpLib(file).metadata()).depth).toBe('float');
+    const { out, report } = await decodeAll([{ path: file }]);
+    expect(out).toEqual([]);
+    expect(report.samples[0]).toMatchObject({ code: 'UNSUPPORTED_IMAGE' });
+    expect(report.samples[0]!.message).toMatch(/float samples/);
+  });
+});

@@ -206,6 +206,14 @@ describe('greyscale, normalize and tensors by hand', () => {
     const primaries: RawImage = { data: Uint8Array.from([255, 0, 0, 0, 255, 0, 0, 0, 255, 128, 128, 128]), width: 4, height: 1, channels: 3, depth: 'uchar' };
     expect(Array.from(greyscaleImage(primaries, [0.299, 0.587, 0.114]).data)).toEqual([76, 150, 29, 128]);
     expect(Array.from(greyscaleImage(primaries, GREY_WEIGHTS.bt601).data)).toEqual([76, 150, 29, 128]);
+    // Exactly halfway: (587·36 + 114·12) / 1000 = 22.5 → 23, whether or not there is alpha; at 16 bits,
+    // (587·40990 + 114·205) / 1000 = 24084.5 → 24085.
+    const half3: RawImage = { data: Uint8Array.from([0, 36, 12]), width: 1, height: 1, channels: 3, depth: 'uchar' };
+    const half4: RawImage = { data: Uint8Array.from([0, 36, 12, 255]), width: 1, height: 1, channels: 4, depth: 'uchar' };
+    const half16: RawImage = { data: Uint16Array.from([0, 40990, 205]), width: 1, height: 1, channels: 3, depth: 'ushort' };
+    expect(Array.from(greyscaleImage(half3, GREY_WEIGHTS.bt601).data)).toEqual([23]);
+    expect(Array.from(greyscaleImage(half4, GREY_WEIGHTS.bt601).data)).toEqual([23, 255]);
+    expect(Array.from(greyscaleImage(half16, GREY_WEIGHTS.bt601).data)).toEqual([24085]);
     const rgba: RawImage = { data: Uint8Array.from([255, 0, 0, 7]), width: 1, height: 1, channels: 4, depth: 'uchar' };
     expect(greyscaleImage(rgba, [0.299, 0.587, 0.114])).toMatchObject({ channels: 2, data: Uint8Array.from([76, 7]) });
   });

@@ -112,6 +112,19 @@ describe('the edge pipeline: decode → greyscale → sobel → threshold → PN
     expect([again.input, again.output, again.skipped]).toEqual([7, 4, 3]);
     expect(() => model.transform(imageFiles(input), { concurrency: 0 })).toThrow(/concurrency must be a whole number/);
   });
+
+  it("with batches in flight and errorPolicy 'fail', settles everything before the error reaches the caller", async () => {
+    const input = tmp('fail-fast');
+    for (let i = 0; i < 20; i++) fs.copyFileSync(fixture(i === 5 ? 'c13-not-an-image.jpg' : 'c14-step-8x8.png'), path.join(input, `${String(i).padStart(2, '0')}.${i === 5 ? 'jpg' : 'png'}`));
+    const out = tmp('fail-fast-out');
+    const model = await runtime().pipeline([decodeImage(), sobel(), writeImage({ dir: out })]).fit([]);
+    const report = new RunReport();
+    await expect(model.transform(imageFiles(input), { report, batchSize: 2, concurrency: 4 }).collect()).rejects.toMatchObject({ code: 'UNSUPPORTED_IMAGE' });
+    const settled = [fs.readdirSync(out).length, report.input, report.output];
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect([fs.readdirSync(out).length, report.input, report.output]).toEqual(settled);
+    expect(fs.readdirSync(out).every((f) => f.endsWith('.png'))).toBe(true);
+  });
 });
 
 describe('resize, normalize and toTensor', () => {
@@ -134,6 +147,22 @@ describe('resize, normalize and toTensor', () => {
     expect(Array.from(nine.data)).toEqual(Array.from({ length: 9 }, () => [10, 20, 30]).flat());
   });
 
+  it('resizes grey + alpha, and letterboxes 16-bit images at 16 bits where the 8-bit ones go', async () => {
+    const ga: RawImage = { data: Uint8Array.from([10, 255, 10, 255, 200, 255, 200, 255]), width: 4, height: 1, channels: 2, depth: 'uchar' };
+    const small = (await one([resize({ width: 2, height: 1, kernel: 'nearest' })], { image: ga })).image as RawImage;
+    expect(small).toMatchObject({ width: 2, height: 1, channels: 2 });
+    expect(Array.from(small.data)).toEqual([10, 255, 200, 255]);
+    const bar8: RawImage = { data: new Uint8Array(3 * 1 * 3).fill(100), width: 3, height: 1, channels: 3, depth: 'uchar' };
+    const bar16: RawImage = { ...bar8, data: Uint16Array.from(bar8.data, (v) => v * 257), depth: 'ushort' };
+    const spec = resize({ width: 6, height: 5, fit: 'contain', background: '#ffffff', kernel: 'nearest' });
+    const a = (await one([spec], { image: bar8 })).image as RawImage;
+    const b = (await one([spec], { image: bar16 })).image as RawImage;
+    expect([b.width, b.height, b.channels, b.depth]).toEqual([6, 5, 3, 'ushort']);
+    // Same placement as sharp's 8-bit letterbox; white padding is 65535 (255 × 257), the image 100 × 257.
+    expect(Array.from(b.data, (v) => v / 257)).toEqual(Array.from(a.data));
+    expect(Math.max(...b.data)).toBe(65535);
+  });
+
   it('turns a decoded image into a float32 tensor of shape [h, w, c] or [c, h, w]', async () => {
     const hwc = await one([decodeImage(), normalize(), toTensor()], { path: fixture('c11-grey1ch-4x4.png') });
     expect(isDenseTensor(hwc.tensor)).toBe(true);
@@ -152,6 +181,16 @@ describe('resize, normalize and toTensor', () => {
     expect(report.samples[0]!.message).toMatch(/Resize before/);
     const enc = await runtime().pipeline([decodeImage(), sobel({ direction: 'x', kind: 'signed' }), encodeImage()]).fit([]);
     await expect(enc.predict([{ path: fixture('c14-step-8x8.png') }])).rejects.toThrow(/float image cannot be written/);
+  });
+
+  it('dead-letters a 16-bit image with its samples as numbers', async () => {
+    const file = path.join(tmp('dead'), 'dead.jsonl');
+    const model = await runtime().pipeline([threshold({ value: 'otsu' })]).fit([]);
+    const wide: RawImage = { data: Uint16Array.from([0, 4369, 65535, 7]), width: 2, height: 2, channels: 1, depth: 'ushort' };
+    await model.transform([{ id: 'w', image: wide }], { errorPolicy: 'dead-letter', deadLetterPath: file }).collect();
+    const line = JSON.parse(fs.readFileSync(file, 'utf8').trim()) as { code: string; record: { image: { data: unknown } } };
+    expect(line.code).toBe('INVALID_RECORD');
+    expect(line.record.image.data).toEqual([0, 4369, 65535, 7]);
   });
 
   it('rejects records without an image, or with a malformed one, as INVALID_RECORD', async () => {
@@ -215,6 +254,38 @@ describe('encodeImage and writeImage', () => {
     const kept = new RunReport();
     await keep.transform([{ id: 'a', image }], { report: kept, errorPolicy: 'skip' }).collect();
     expect(kept.samples[0]!.message).toMatch(/exists and overwrite is false/);
+  });
+
+  it('rejects only the record that cannot be encoded, with the reason, and does not reserve its name', async () => {
+    const dir = tmp('encode-fail');
+    const wide: RawImage = { data: new Uint8Array(20000 * 3).fill(9), width: 20000, height: 1, channels: 3, depth: 'uchar' };
+    const float: RawImage = { data: new Float32Array(4), width: 2, height: 2, channels: 1, depth: 'float' };
+    const model = await runtime().pipeline([writeImage({ dir, format: 'webp' })]).fit([]);
+    const report = new RunReport();
+    const out = await model
+      .transform([{ id: 'good1', image }, { id: 'wide', image: wide }, { id: 'good2', image }, { id: 'x', image: float }, { id: 'x', image }], { report, errorPolicy: 'skip' })
+      .collect();
+    expect(out.map((r) => r.id)).toEqual(['good1', 'good2', 'x']);
+    expect(report.samples.map((s) => [s.recordId, s.code])).toEqual([
+      ['wide', 'UNSUPPORTED_IMAGE'],
+      ['x', 'INVALID_RECORD'],
+    ]);
+    expect(report.samples[0]!.message).toMatch(/too large for the WebP format/);
+    expect(fs.readdirSync(dir).sort()).toEqual(['good1.webp', 'good2.webp', 'x.webp']);
+  });
+
+  it('writes long names the file system allows, refuses a suffix with a path in it', async () => {
+    const dir = tmp('long');
+    const model = await runtime().pipeline([writeImage({ dir })]).fit([]);
+    const name = 'n'.repeat(250); // 254 bytes with .png: the limit is 255
+    const [written] = await model.predict([{ id: name, image }]);
+    expect(path.basename(written!.file as string)).toBe(`${name}.png`);
+    const report = new RunReport();
+    await model.transform([{ id: 'n'.repeat(260), image }], { report, errorPolicy: 'skip' }).collect();
+    expect(report.samples[0]).toMatchObject({ code: 'INVALID_RECORD' });
+    expect(report.samples[0]!.message).toMatch(/too long/);
+    expect(() => runtime().resolve(writeImage({ dir, suffix: '/../../evil' }))).toThrow(/suffix/);
+    expect(fs.readdirSync(dir)).toEqual([`${name}.png`]);
   });
 
   it('reports a folder it cannot write to as WRITE_FAILED, leaving no temporary file', async () => {

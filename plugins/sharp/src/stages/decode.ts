@@ -13,8 +13,7 @@ import {
   injectable,
   stageSpec,
 } from '@tributary/core';
-import type { Metadata } from 'sharp';
-import { type Depth, type RawImage, describeField, ucharToUshort, ushortToUchar, viewPixels } from '../image.js';
+import { type Depth, type RawImage, describeField, flattenAlpha, pickChannels, ucharToUshort, ushortToUchar, viewPixels } from '../image.js';
 import { isSrgbProfile } from '../icc.js';
 import { decodeError, loadSharp } from '../sharp.js';
 
@@ -43,12 +42,6 @@ export const DecodeImageParams = Type.Object(
   { additionalProperties: false },
 );
 export type DecodeImageParams = Static<typeof DecodeImageParams>;
-
-const SIXTEEN_BIT = new Set(['ushort', 'short', 'uint', 'int', 'float', 'double', 'complex', 'dpcomplex']);
-
-function isSixteenBit(meta: Metadata): boolean {
-  return SIXTEEN_BIT.has(meta.depth ?? '') || meta.bitsPerSample === 16 || meta.space === 'grey16' || meta.space === 'rgb16';
-}
 
 /**
  * Decodes any format sharp reads into raw pixels (`{ data, width, height, channels, depth }`), with
@@ -129,41 +122,42 @@ export class DecodeImageStage implements Stage {
     const p = this.params;
     const options = { failOn: tolerant ? 'none' : 'warning', autoOrient: p.autoOrient, limitInputPixels: p.maxPixels } as const;
     const meta = await sharp(source, options).metadata();
+    if (meta.depth !== undefined && meta.depth !== 'uchar' && meta.depth !== 'ushort') {
+      throw new TributaryError('UNSUPPORTED_IMAGE', {
+        stage: this.kind,
+        message: `The image has ${meta.depth} samples; decodeImage reads 8- and 16-bit unsigned samples (floating-point and 32-bit TIFFs are not converted, as their range is not known). Convert the file to 16-bit first.`,
+        details: { reason: 'depth' },
+      });
+    }
     // A profile that says sRGB needs no conversion to sRGB (see isSrgbProfile); any other is converted.
-    const image = sharp(source, { ...options, ignoreIcc: isSrgbProfile(meta.icc) });
+    const srgb = isSrgbProfile(meta.icc);
+    const image = sharp(source, { ...options, ignoreIcc: srgb });
     const grey = p.channels === 'auto' && (meta.space === 'b-w' || meta.space === 'grey16');
-    const sixteen = isSixteenBit(meta);
-    const keepAlpha = meta.hasAlpha && p.alpha === 'keep';
-    if (meta.hasAlpha && p.alpha === 'flatten') image.flatten({ background: p.background });
-    else if (meta.hasAlpha && p.alpha === 'drop') image.removeAlpha();
+    const sixteen = meta.depth === 'ushort' || meta.bitsPerSample === 16 || meta.space === 'grey16' || meta.space === 'rgb16';
+    // sharp applies an embedded profile on its own only on the way to 8 bits.
+    if (sixteen && !grey && meta.icc && !srgb) image.withIccProfile('srgb');
+    const alpha = meta.hasAlpha && p.alpha !== 'drop';
+    if (meta.hasAlpha && p.alpha === 'drop') image.removeAlpha();
     // Decode 16-bit sources at 16 bits and narrow here, so one rounding rule applies whatever the format.
     const working: Depth = sixteen ? 'ushort' : 'uchar';
     // libvips's grey colourspaces drop alpha, so grey + alpha is decoded as RGBA and its grey and alpha bands kept.
-    const greyAlpha = grey && keepAlpha;
+    const greyAlpha = grey && alpha;
     image.toColourspace(grey && !greyAlpha ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb');
     const { data, info } = await image.raw({ depth: working }).toBuffer({ resolveWithObject: true });
-    const expected = (grey && !greyAlpha ? 1 : 3) + (keepAlpha ? 1 : 0);
+    const expected = (grey && !greyAlpha ? 1 : 3) + (alpha ? 1 : 0);
     if (info.channels !== expected) {
       throw new TributaryError('STAGE_FAILED', {
         stage: this.kind,
         message: `sharp decoded ${info.channels} channels where ${expected} were expected (source ${meta.format}, ${meta.space}, ${meta.channels} channels). Please report this with the file.`,
       });
     }
-    let pixels = viewPixels(data, working);
-    let channels: number = info.channels;
-    if (greyAlpha) {
-      const ga = working === 'ushort' ? new Uint16Array(info.width * info.height * 2) : new Uint8Array(info.width * info.height * 2);
-      for (let p = 0, s = 0; p < ga.length; p += 2, s += 4) {
-        ga[p] = pixels[s]!;
-        ga[p + 1] = pixels[s + 3]!;
-      }
-      pixels = ga;
-      channels = 2;
-    }
+    let decoded: RawImage = { data: viewPixels(data, working), width: info.width, height: info.height, channels: info.channels, depth: working };
+    if (greyAlpha) decoded = pickChannels(decoded, [0, 3]);
+    if (alpha && p.alpha === 'flatten') decoded = flattenAlpha(decoded, p.background);
     const depth: Depth = p.depth === 'auto' ? working : p.depth;
     const converted =
-      depth === working ? pixels : depth === 'uchar' ? ushortToUchar(pixels as Uint16Array) : ucharToUshort(pixels as Uint8Array);
-    return { data: converted, width: info.width, height: info.height, channels, depth, ...(tolerant ? { partial: true } : {}) };
+      depth === working ? decoded.data : depth === 'uchar' ? ushortToUchar(decoded.data as Uint16Array) : ucharToUshort(decoded.data as Uint8Array);
+    return { ...decoded, data: converted, depth, ...(tolerant ? { partial: true } : {}) };
   }
 }
 

@@ -1,5 +1,5 @@
 import { type Batch, STAGE_PARAMS, type Stage, type StageContext, type Static, TributaryError, Type, defineStage, inject, injectable, stageSpec } from '@tributary/core';
-import { type RawImage, mapImages, viewPixels } from '../image.js';
+import { type RawImage, allocate, mapImages, maxValue, parseHex, pickChannels, viewPixels } from '../image.js';
 import { colourspaceFor, fromRaw } from '../sharp.js';
 import { HEX_COLOUR } from './decode.js';
 
@@ -54,13 +54,23 @@ export class ResizeStage implements Stage {
   }
 
   private async resize(image: RawImage): Promise<RawImage> {
+    // libvips's grey colourspaces drop alpha: grey + alpha goes through as RGBA, and its grey and alpha come back.
+    if (image.channels === 2) return pickChannels(await this.resize(pickChannels(image, [0, 0, 0, 1])), [0, 3]);
+    const p = this.params;
+    // sharp pads 16-bit images with the background × 256 (white 65280): 16-bit letterboxing is done here, at × 257.
+    const letterbox16 = p.fit === 'contain' && image.depth === 'ushort' && p.width !== undefined && p.height !== undefined;
+    const scaled = await this.sharpResize(image, letterbox16 ? 'inside' : p.fit);
+    return letterbox16 ? letterbox(scaled, p.width!, p.height!, p.background) : scaled;
+  }
+
+  private async sharpResize(image: RawImage, fit: ResizeParams['fit']): Promise<RawImage> {
     const p = this.params;
     const { channels, depth } = image;
     const { data, info } = await (await fromRaw(image))
       .resize({
         ...(p.width === undefined ? {} : { width: p.width }),
         ...(p.height === undefined ? {} : { height: p.height }),
-        fit: p.fit,
+        fit,
         kernel: p.kernel,
         background: p.background,
         withoutEnlargement: p.withoutEnlargement,
@@ -73,6 +83,24 @@ export class ResizeStage implements Stage {
     }
     return { data: viewPixels(data, depth), width: info.width, height: info.height, channels, depth };
   }
+}
+
+/** Centres `image` on a width × height canvas of `background` (as sharp's contain: the extra pixel of an odd margin goes right and below). */
+function letterbox(image: RawImage, width: number, height: number, background: string): RawImage {
+  if (image.width === width && image.height === height) return image;
+  const { channels } = image;
+  const max = maxValue(image.depth);
+  const [r, g, b] = parseHex(background);
+  const fill = channels <= 2 ? [Math.floor((299 * r + 587 * g + 114 * b + 500) / 1000), 255] : [r, g, b, 255];
+  const out = allocate(image.depth, width * height * channels);
+  for (let p = 0; p < width * height; p++) for (let c = 0; c < channels; c++) out[p * channels + c] = (fill[c]! * max) / 255;
+  const left = Math.floor((width - image.width) / 2);
+  const top = Math.floor((height - image.height) / 2);
+  for (let y = 0; y < image.height; y++) {
+    const row = image.data.subarray(y * image.width * channels, (y + 1) * image.width * channels);
+    out.set(row, ((top + y) * width + left) * channels);
+  }
+  return { data: out, width, height, channels, depth: image.depth };
 }
 
 export const resizeStage = defineStage({

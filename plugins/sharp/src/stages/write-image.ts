@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { type Batch, type DataRecord, STAGE_PARAMS, type Stage, type StageContext, type Static, TributaryError, Type, defineStage, inject, injectable, stageSpec } from '@tributary/core';
-import { EXTENSIONS, encodeParams, encodePixels } from '../encode.js';
+import { EXTENSIONS, encodeParams, encodePixels, encodeProblem } from '../encode.js';
 import { type RawImage, describeField, imageProblem } from '../image.js';
 
 export const WriteImageParams = Type.Object(
@@ -44,7 +44,11 @@ export class WriteImageStage implements Stage {
   /** The files written in each run (keyed by StageContext.run), to catch two records with one name. */
   private readonly written = new WeakMap<object, Set<string>>();
 
-  constructor(@inject(STAGE_PARAMS) private readonly params: WriteImageParams) {}
+  constructor(@inject(STAGE_PARAMS) private readonly params: WriteImageParams) {
+    if (/[/\\\0]/.test(params.suffix) || params.suffix === '.' || params.suffix === '..') {
+      throw new TributaryError('INVALID_PARAMS', { stage: this.kind, param: 'suffix', message: `suffix is added to file names and may not hold '/', '\\' or NUL; got ${JSON.stringify(params.suffix)}.` });
+    }
+  }
 
   async transform(batch: Batch, ctx: StageContext): Promise<Batch> {
     let written = this.written.get(ctx.run);
@@ -86,13 +90,27 @@ export class WriteImageStage implements Stage {
     const p = this.params;
     const problem = imageProblem(record[p.input]);
     if (problem) throw new TributaryError('INVALID_RECORD', { stage: this.kind, message: `${describeField(record, p.input)} ${problem}. Put a decodeImage stage before this one.` });
+    const unencodable = encodeProblem(record[p.input] as RawImage, this.kind);
+    if (unencodable) throw unencodable;
     const target = path.join(path.resolve(p.dir), `${this.nameOf(record)}${p.suffix}${EXTENSIONS[p.format]}`);
     if (written.has(target)) {
       throw new TributaryError('INVALID_RECORD', { stage: this.kind, message: `Another record of this run was already written to ${target}; give the records distinct names (param name).`, details: { reason: 'duplicate-name' } });
     }
+    // Reserved now (the records of a batch are written at once), released if this one fails.
     written.add(target);
-    const bytes = await encodePixels(record[p.input] as RawImage, p, this.kind);
-    const temp = `${target}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await this.writeFile(target, await encodePixels(record[p.input] as RawImage, p, this.kind));
+    } catch (error) {
+      written.delete(target);
+      throw error;
+    }
+    return target;
+  }
+
+  /** Writes through a short temporary name in the same folder, then renames: a crash never leaves half a file under the final name. */
+  private async writeFile(target: string, bytes: Buffer): Promise<void> {
+    const p = this.params;
+    const temp = path.join(path.dirname(target), `.${crypto.randomBytes(6).toString('hex')}.tmp`);
     try {
       await fs.mkdir(path.dirname(target), { recursive: true });
       if (!p.overwrite) {
@@ -104,13 +122,21 @@ export class WriteImageStage implements Stage {
     } catch (error) {
       await fs.rm(temp, { force: true }).catch(() => undefined);
       if (error instanceof TributaryError) throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENAMETOOLONG') {
+        throw new TributaryError('INVALID_RECORD', {
+          stage: this.kind,
+          message: `The file name ${path.basename(target)} (${Buffer.byteLength(path.basename(target))} bytes) is too long for the file system; give the records shorter names (param name).`,
+          details: { reason: 'name' },
+          cause: error,
+        });
+      }
       throw new TributaryError('WRITE_FAILED', {
         stage: this.kind,
-        message: `Cannot write ${target} (${(error as NodeJS.ErrnoException).code ?? String(error)}). Check that ${p.dir} is writable and the disk has room.`,
+        message: `Cannot write ${target} (${code ?? String(error)}). Check that ${p.dir} is a writable folder and the disk has room.`,
         cause: error,
       });
     }
-    return target;
   }
 }
 
