@@ -1,4 +1,4 @@
-import { CORE_VERSION, RunReport, STAGE_PARAMS, Type, createRuntime, definePlugin, defineStage, inject, injectable, isTributaryError } from '@tributary/core';
+import { CORE_VERSION, RunReport, STAGE_PARAMS, Type, createRuntime, definePlugin, defineStage, inject, injectable, isTributaryError, validateParams } from '@tributary/core';
 import { describe, expect, it } from 'vitest';
 import corePackage from '../../package.json' with { type: 'json' };
 import { ScaleStage, scale, toyPlugin } from './fixtures/toy-plugin.js';
@@ -132,5 +132,30 @@ describe('mistakes in how the API is called', () => {
       [2, 'INVALID_RECORD'],
     ]);
     await expect(model.predict([{ x: 1 }, { x: 'bad' }])).rejects.toMatchObject({ recordId: 1, message: expect.stringContaining('record #1 of the input (no id)') });
+  });
+});
+
+describe('params that are a list of tagged objects', () => {
+  const Shape = Type.Union([
+    Type.Object({ type: Type.Literal('circle'), radius: Type.Number({ minimum: 0 }) }, { additionalProperties: false }),
+    Type.Object({ type: Type.Union([Type.Literal('square'), Type.Literal('diamond')]), side: Type.Integer({ minimum: 1 }), fill: Type.Boolean({ default: false }) }, { additionalProperties: false }),
+  ]);
+  const schema = Type.Object({ shapes: Type.Array(Shape) }, { additionalProperties: false });
+  const message = (shapes: unknown[]) => {
+    try {
+      validateParams('toy:shapes', schema, { shapes });
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+
+  it('reports the fields of the member its tag names, not "expected union value"', () => {
+    expect(message([{ type: 'circle', radius: 1 }, { type: 'square', side: 2 }])).toBeUndefined();
+    expect(message([{ type: 'circle' }])).toContain("field 'shapes.0.radius' is missing");
+    expect(message([{ type: 'circle', radius: 1 }, { type: 'diamond', side: 0 }])).toContain("field 'shapes.1.side' expected integer to be greater or equal to 1 (got 0)");
+    expect(message([{ type: 'sqare', side: 2 }])).toContain('field \'shapes.0.type\' must be one of "circle", "square", "diamond" (got "sqare"; did you mean "square"?)');
+    expect(message([{ type: 'square', side: 2, colour: 'red' }])).toContain("unknown field 'shapes.0.colour'; known fields: type, side, fill");
+    expect(message([{ type: 'circle', radius: -1 }])).not.toContain('union');
   });
 });

@@ -34,6 +34,75 @@ function paramName(path: string): string {
   return path.replace(/^\//, '').replaceAll('/', '.') || '(params)';
 }
 
+type ValueError = ReturnType<typeof Value.Errors> extends Iterable<infer E> ? E : never;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The values a schema allows when it is a literal or a union of literals. */
+function literalValues(schema: TSchema | undefined): unknown[] | undefined {
+  if (!schema) return undefined;
+  if ('const' in schema) return [(schema as unknown as { const: unknown }).const];
+  return literalChoices(schema);
+}
+
+/**
+ * A union of object schemas told apart by one literal property (`{ type: 'conv2d', … } | { type:
+ * 'dense', … }`): the property and, per member, the values it takes.
+ */
+function discriminator(schema: TSchema): { key: string; members: Array<{ schema: TSchema; values: unknown[] }> } | undefined {
+  const options = (schema as { anyOf?: TSchema[] }).anyOf;
+  if (!options || options.length < 2 || !options.every((o) => o.type === 'object')) return undefined;
+  const first = Object.keys((options[0] as TObject).properties ?? {});
+  for (const key of first) {
+    const members = options.map((o) => ({ schema: o, values: literalValues((o as TObject).properties?.[key]) }));
+    if (members.every((m) => m.values)) return { key, members: members as Array<{ schema: TSchema; values: unknown[] }> };
+  }
+  return undefined;
+}
+
+/** One TypeBox error as a problem the user can act on. */
+function describe(error: ValueError, param: string, what: 'param' | 'field'): ParamProblem[] {
+  const union = discriminator(error.schema);
+  if (union && isObject(error.value)) {
+    const tag = error.value[union.key];
+    const member = union.members.find((m) => m.values.includes(tag));
+    if (member) return nestedProblems(member.schema, error.value, param);
+    const choices = union.members.flatMap((m) => m.values);
+    const suggestion = typeof tag === 'string' ? closest(tag, choices.filter((c): c is string => typeof c === 'string')) : undefined;
+    return [{
+      param: `${param}.${union.key}`,
+      message: `field '${param}.${union.key}' must be one of ${choices.map((c) => JSON.stringify(c)).join(', ')} (got ${tag === undefined ? 'nothing' : JSON.stringify(tag)}${suggestion ? `; did you mean ${JSON.stringify(suggestion)}?` : ''})`,
+    }];
+  }
+  const got = error.value === undefined ? 'nothing' : JSON.stringify(error.value);
+  const choices = literalChoices(error.schema);
+  if (choices) {
+    const suggestion = typeof error.value === 'string' ? closest(error.value, choices.filter((c): c is string => typeof c === 'string')) : undefined;
+    return [{ param, message: `${what} '${param}' must be one of ${choices.map((c) => JSON.stringify(c)).join(', ')} (got ${got}${suggestion ? `; did you mean ${JSON.stringify(suggestion)}?` : ''})` }];
+  }
+  if (error.value === undefined && /required property/i.test(error.message)) return [{ param, message: `${what} '${param}' is missing` }];
+  return [{ param, message: `${what} '${param}' ${error.message.toLowerCase()} (got ${got})` }];
+}
+
+/** The problems of a value inside a discriminated union, against the member its tag names. */
+function nestedProblems(schema: TSchema, value: unknown, prefix: string): ParamProblem[] {
+  const known = Object.keys((schema as TObject).properties ?? {});
+  const withDefaults = Value.Default(schema, Value.Clone(value));
+  const problems: ParamProblem[] = [];
+  for (const error of Value.Errors(schema, withDefaults)) {
+    const field = paramName(error.path);
+    const param = error.path === '' ? prefix : `${prefix}.${field}`;
+    if (error.path !== '' && !known.includes(field.split('.')[0]!)) {
+      const suggestion = closest(field, known);
+      problems.push({ param, message: `unknown field '${param}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; known fields: ${known.join(', ')}` });
+      continue;
+    }
+    // One problem per field: a missing field also fails its type check.
+    if (!problems.some((q) => q.param === param)) problems.push(...describe(error, param, 'field'));
+  }
+  return problems;
+}
+
 /** Every problem with `params` against `schema`, with a suggestion for misspelt names. */
 export function paramProblems(schema: TSchema, params: unknown): ParamProblem[] {
   const known = schema.type === 'object' ? Object.keys((schema as TObject).properties ?? {}) : [];
@@ -49,17 +118,7 @@ export function paramProblems(schema: TSchema, params: unknown): ParamProblem[] 
       });
       continue;
     }
-    const got = error.value === undefined ? 'nothing' : JSON.stringify(error.value);
-    const choices = literalChoices(error.schema);
-    if (choices) {
-      const suggestion = typeof error.value === 'string' ? closest(error.value, choices.filter((c): c is string => typeof c === 'string')) : undefined;
-      problems.push({
-        param,
-        message: `param '${param}' must be one of ${choices.map((c) => JSON.stringify(c)).join(', ')} (got ${got}${suggestion ? `; did you mean ${JSON.stringify(suggestion)}?` : ''})`,
-      });
-      continue;
-    }
-    problems.push({ param, message: `param '${param}' ${error.message.toLowerCase()} (got ${got})` });
+    problems.push(...describe(error, param, 'param'));
   }
   // TypeBox reports an unknown key once per failing keyword; keep one line per problem.
   return problems.filter((p, i) => problems.findIndex((q) => q.message === p.message) === i);

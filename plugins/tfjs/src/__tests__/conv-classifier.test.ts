@@ -300,9 +300,12 @@ describe('convClassifier bad input', () => {
     };
     expect(problem([{ type: 'dense', units: 8 }])).toMatchObject({ code: 'INVALID_PARAMS', param: 'layers.0', message: expect.stringContaining("{ type: 'flatten' }") });
     expect(problem([{ type: 'flatten' }, { type: 'conv2d', filters: 2, kernelSize: 3 }])).toMatchObject({ code: 'INVALID_PARAMS', param: 'layers.1' });
-    // Not a layer spec at all: the schema's own check names the position.
-    expect(problem([{ type: 'conv2d', filters: 0, kernelSize: 3 }])).toMatchObject({ code: 'INVALID_PARAMS', param: 'layers.0' });
-    expect(problem([{ type: 'softmax' }])).toMatchObject({ code: 'INVALID_PARAMS', param: 'layers.0' });
+    // Not a valid layer spec: the schema check names the layer's field, against the kind of layer its type says.
+    expect(problem([{ type: 'conv2d', filters: 0, kernelSize: 3 }])).toMatchObject({ code: 'INVALID_PARAMS', param: 'layers.0.filters' });
+    expect(problem([{ type: 'conv2d', kernelSize: 3 }])!.message).toContain("field 'layers.0.filters' is missing");
+    expect(problem([{ type: 'softmax' }])).toMatchObject({ code: 'INVALID_PARAMS', param: 'layers.0.type', message: expect.stringContaining('"conv2d", "maxPool2d"') });
+    expect(problem([{ type: 'maxpool2d', poolSize: 2 }])!.message).toContain('did you mean "maxPool2d"');
+    expect(problem([{ type: 'dense', units: 8, activaton: 'relu' }])!.message).toContain("unknown field 'layers.0.activaton' (did you mean 'activation'?)");
     expect(problem([{ type: 'conv2d', filters: 2, kernelSize: 3 }, { type: 'maxPool2d', poolSize: 2 }])).toBeUndefined();
   });
 });
