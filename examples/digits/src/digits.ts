@@ -102,15 +102,25 @@ export async function trainDigits(options: DigitOptions): Promise<DigitResult> {
   };
 }
 
-/** Loads a saved digit model and classifies image files (any size or format; white digit on black, as MNIST). */
-export async function classifyDigits(dir: string, files: readonly string[]): Promise<Array<{ file: string; digit: number; probability: number }>> {
+/**
+ * Loads a saved digit model and classifies image files (any size or format; white digit on black, as
+ * MNIST). A file that cannot be read or decoded is listed in `skipped` with its error; the others are
+ * still classified.
+ */
+export async function classifyDigits(
+  dir: string,
+  files: readonly string[],
+): Promise<{ predictions: Array<{ file: string; digit: number; probability: number }>; skipped: Array<{ file: string; code: string; message: string }> }> {
   const model = await runtime().load(dir);
   try {
-    const out = await model.predict(files.map((file) => ({ id: file, path: file })));
-    return out.map((r) => {
+    const report = new RunReport();
+    const out = await model.transform(files.map((file) => ({ id: file, path: file })), { errorPolicy: 'skip', report }).collect();
+    const predictions = out.map((r) => {
       const probabilities = r.score as number[];
       return { file: r.id as string, digit: r.prediction as number, probability: Math.max(...probabilities) };
     });
+    const skipped = report.samples.map((s) => ({ file: String(s.recordId), code: s.code, message: s.message }));
+    return { predictions, skipped };
   } finally {
     await model.dispose();
   }

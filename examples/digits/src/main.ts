@@ -52,9 +52,11 @@ async function main(): Promise<void> {
     throw new UsageError('--no-train only classifies: give at least one --predict FILE');
   }
   if (predict.length > 0) {
-    const predictions = await classifyDigits(out, predict);
+    const { predictions, skipped } = await classifyDigits(out, predict);
     for (const p of predictions) say(`${p.digit}  (p = ${p.probability.toFixed(3)})  ${p.file}`);
-    summary = { ...summary, predictions };
+    for (const s of skipped) say(`skipped ${s.file}: ${s.code} ${s.message}`);
+    summary = { ...summary, predictions, skipped };
+    if (predictions.length === 0) process.exitCode = 1;
   }
   process.stdout.write(`${JSON.stringify(summary)}\n`);
 }

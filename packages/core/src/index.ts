@@ -26,7 +26,7 @@ export type {
   StageSpec,
 } from './stage/stage.js';
 
-export { closest, editDistance } from './params/closest.js';
+export { assertKnownKeys, closest, editDistance } from './params/closest.js';
 export { paramProblems, validateParams } from './params/validate-params.js';
 export type { ParamProblem } from './params/validate-params.js';
 

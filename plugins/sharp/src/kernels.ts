@@ -1,3 +1,4 @@
+import { TributaryError, assertKnownKeys } from '@tributary/core';
 import { type Depth, type Pixels, type RawImage, allocate, maxValue } from './image.js';
 
 /*
@@ -56,7 +57,7 @@ export type SobelOutput = 'abs' | 'signed' | 'magnitude';
 
 export interface SobelOptions {
   readonly direction: SobelDirection;
-  readonly output: SobelOutput;
+  readonly kind: SobelOutput;
   readonly border: BorderMode;
   readonly borderValue: number;
   /** Multiplies G before the output conversion (OpenCV's `scale`); 0.25 maps the 8-bit range ±1020 of x or y onto ±255. */
@@ -73,10 +74,17 @@ export interface SobelOptions {
  * so Gx is positive where the image gets brighter to the right and Gy where it gets brighter
  * downwards (OpenCV's `Sobel(src, CV_64F, 1, 0)` and `(0, 1)`). `magnitude` is √(Gx² + Gy²).
  */
-export function sobelImage(image: RawImage, options: SobelOptions): RawImage {
+const SOBEL_DEFAULTS: SobelOptions = { direction: 'magnitude', kind: 'abs', border: 'reflect101', borderValue: 0, scale: 1 };
+
+export function sobelImage(image: RawImage, given: Partial<SobelOptions> = {}): RawImage {
+  assertKnownKeys(given, Object.keys(SOBEL_DEFAULTS), 'sobelImage option');
+  const options = { ...SOBEL_DEFAULTS, ...given };
+  if (options.direction === 'magnitude' && options.kind === 'signed') {
+    throw new TributaryError('INVALID_PARAMS', { param: 'kind', message: "A gradient magnitude has no sign: use kind 'abs' or 'magnitude' with direction 'magnitude'." });
+  }
   if (image.depth === 'uchar' && options.scale === 1 && Number.isInteger(options.borderValue)) return sobelUchar(image, options);
   const { width: w, height: h, channels: ch } = image;
-  const { direction, output, border, borderValue, scale } = options;
+  const { direction, kind: output, border, borderValue, scale } = options;
   const outDepth: Depth = output === 'abs' ? 'uchar' : 'float';
   const out = allocate(outDepth, w * h * ch);
   const pw = w + 2;
@@ -137,7 +145,7 @@ function roots(): Uint8Array {
 function sobelUchar(image: RawImage, options: SobelOptions): RawImage {
   const { width: w, height: h, channels: ch } = image;
   const data = image.data as Uint8Array;
-  const { direction, output, border, borderValue } = options;
+  const { direction, kind: output, border, borderValue } = options;
   const n = w * h * ch;
   const abs = output === 'abs';
   const outU8 = new Uint8Array(abs ? n : 0);
@@ -298,9 +306,10 @@ export interface ThresholdOptions {
 }
 
 /** Binarises every channel; the output depth is the smallest that holds `max` (8-bit for the usual 255). */
-export function thresholdImage(image: RawImage, options: ThresholdOptions): RawImage {
+export function thresholdImage(image: RawImage, given: Partial<ThresholdOptions> = {}): RawImage {
+  assertKnownKeys(given, ['type', 'value', 'max'], 'thresholdImage option');
   const { data } = image;
-  const { value, max, type } = options;
+  const { value, max, type } = { type: 'binary', value: 127, max: 255, ...given } satisfies ThresholdOptions;
   const depth = depthFor(max);
   const out = allocate(depth, data.length);
   const above = type === 'binary' ? max : 0;
@@ -364,7 +373,7 @@ export const GREY_WEIGHTS = {
  * 299/1000), so a value exactly halfway rounds up; your own weights, and float images, compute in
  * floating point.
  */
-export function greyscaleImage(image: RawImage, weights: readonly [number, number, number]): RawImage {
+export function greyscaleImage(image: RawImage, weights: readonly [number, number, number] = GREY_WEIGHTS.bt601): RawImage {
   const { data, width, height, channels, depth } = image;
   if (channels <= 2) return image;
   const [wr, wg, wb] = weights;
@@ -463,7 +472,7 @@ export interface NormalizeOptions {
  * each channel's own range onto 0…1 (a constant channel becomes 0), `standard` scales then
  * subtracts `mean` and divides by `std` per channel (torchvision's Normalize).
  */
-export function normalizeImage(image: RawImage, options: NormalizeOptions): RawImage {
+export function normalizeImage(image: RawImage, options: NormalizeOptions = { mode: 'scale' }): RawImage {
   const { data, channels: ch } = image;
   const out = new Float32Array(data.length);
   const top = maxValue(image.depth);
@@ -492,7 +501,7 @@ export function normalizeImage(image: RawImage, options: NormalizeOptions): RawI
 }
 
 /** The pixels as float32 in HWC (as stored) or CHW order; integer depths divided by their maximum when `rescale`. */
-export function tensorData(image: RawImage, layout: 'hwc' | 'chw', rescale: boolean): Float32Array {
+export function tensorData(image: RawImage, layout: 'hwc' | 'chw' = 'hwc', rescale = true): Float32Array {
   const { data, width: w, height: h, channels: ch } = image;
   const divisor = rescale && image.depth !== 'float' ? maxValue(image.depth) : 1;
   const out = new Float32Array(data.length);

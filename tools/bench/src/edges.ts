@@ -65,7 +65,7 @@ async function steps(): Promise<Record<string, number>> {
   const greys = decoded.map((image) => greyscaleImage(image, GREY_WEIGHTS.bt601));
   const greyMs = performance.now() - t0;
   t0 = performance.now();
-  const edges = greys.map((image) => sobelImage(image, { direction: 'magnitude', output: 'abs', border: 'reflect101', borderValue: 0, scale: 1 }));
+  const edges = greys.map((image) => sobelImage(image, { direction: 'magnitude', kind: 'abs', border: 'reflect101', borderValue: 0, scale: 1 }));
   const sobelMs = performance.now() - t0;
   t0 = performance.now();
   const binary = edges.map((image) => thresholdImage(image, { type: 'binary', value: 127, max: 255 }));

@@ -46,8 +46,12 @@ describe('the digits pipeline', () => {
     await sharpLib(source.path).resize(56, 56).toColourspace('srgb').jpeg({ quality: 95 }).toFile(photo);
     const [fitted] = await result.model.predict([{ path: photo }]);
     await result.model.dispose();
-    const [loaded] = await classifyDigits(out, [photo]);
-    expect(loaded!.digit).toBe(fitted!.prediction);
-    expect(loaded!.probability).toBeCloseTo(Math.max(...(fitted!.score as number[])), 5);
+    const notAnImage = path.join(images, 'notes.png');
+    fs.writeFileSync(notAnImage, 'not a picture');
+    const { predictions, skipped } = await classifyDigits(out, [notAnImage, photo]);
+    expect(predictions.map((p) => p.file)).toEqual([photo]);
+    expect(predictions[0]!.digit).toBe(fitted!.prediction);
+    expect(predictions[0]!.probability).toBeCloseTo(Math.max(...(fitted!.score as number[])), 5);
+    expect(skipped).toEqual([expect.objectContaining({ file: notAnImage, code: 'UNSUPPORTED_IMAGE' })]);
   });
 });

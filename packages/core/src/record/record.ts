@@ -1,3 +1,5 @@
+import { TributaryError } from '../errors/tributary-error.js';
+
 /** A record is a plain object; stages read and write named fields and leave the others alone. */
 export type DataRecord = { [field: string]: unknown };
 
@@ -38,16 +40,18 @@ export function denseTensor(data: Float32Array, shape: readonly number[]): Dense
 
 /**
  * Stacks tensors of one shape into one batched tensor of shape [n, …shape] (the layout models
- * take: `[n, height, width, channels]` for images); a RangeError names the first that differs.
+ * take: `[n, height, width, channels]` for images); INVALID_DATA names the first that differs.
  */
 export function stackTensors(tensors: readonly DenseTensor[]): DenseTensor {
-  if (tensors.length === 0) throw new RangeError('stackTensors needs at least one tensor.');
+  if (tensors.length === 0) throw new TributaryError('INVALID_DATA', { message: 'stackTensors needs at least one tensor.' });
   const shape = tensors[0]!.shape;
   const size = tensors[0]!.data.length;
   const data = new Float32Array(size * tensors.length);
   tensors.forEach((t, i) => {
     if (t.shape.length !== shape.length || t.shape.some((d, k) => d !== shape[k])) {
-      throw new RangeError(`Tensor #${i} has shape [${t.shape.join(', ')}], the first has [${shape.join(', ')}]; only tensors of one shape stack.`);
+      throw new TributaryError('INVALID_DATA', {
+        message: `Tensor #${i} has shape [${t.shape.join(', ')}], the first has [${shape.join(', ')}]; only tensors of one shape stack. For images, resize them to one size before toTensor.`,
+      });
     }
     data.set(t.data, i * size);
   });

@@ -74,7 +74,7 @@ describe('sobel on hand-worked images', () => {
 
   it('finds a dark-to-light step with Gx = +1020 in the two columns beside it, 0 elsewhere (C14)', () => {
     for (const border of ['reflect101', 'replicate', 'reflect'] as const) {
-      const gx = sobelImage(step, { direction: 'x', output: 'signed', border, borderValue: 0, scale: 1 });
+      const gx = sobelImage(step, { direction: 'x', kind: 'signed', border, borderValue: 0, scale: 1 });
       expect(gx.depth).toBe('float');
       for (const row of rowsOf(gx)) expect(row).toEqual([0, 0, 0, 1020, 1020, 0, 0, 0]);
     }
@@ -82,26 +82,26 @@ describe('sobel on hand-worked images', () => {
 
   it('keeps the sign: the light-to-dark step gives −1020, and abs shows both orientations (C14)', () => {
     const opts = { direction: 'x', border: 'reflect101', borderValue: 0, scale: 1 } as const;
-    for (const row of rowsOf(sobelImage(mirrored, { ...opts, output: 'signed' }))) expect(row).toEqual([0, 0, 0, -1020, -1020, 0, 0, 0]);
+    for (const row of rowsOf(sobelImage(mirrored, { ...opts, kind: 'signed' }))) expect(row).toEqual([0, 0, 0, -1020, -1020, 0, 0, 0]);
     for (const image of [step, mirrored]) {
-      const abs = sobelImage(image, { ...opts, output: 'abs' });
+      const abs = sobelImage(image, { ...opts, kind: 'abs' });
       expect(abs.depth).toBe('uchar');
       for (const row of rowsOf(abs)) expect(row).toEqual([0, 0, 0, 255, 255, 0, 0, 0]);
     }
   });
 
   it('gives Gy = 0 everywhere on a vertical step, top and bottom rows included: no fake border edges (C14)', () => {
-    const gy = sobelImage(step, { direction: 'y', output: 'signed', border: 'reflect101', borderValue: 0, scale: 1 });
+    const gy = sobelImage(step, { direction: 'y', kind: 'signed', border: 'reflect101', borderValue: 0, scale: 1 });
     expect(Array.from(gy.data).every((v) => v === 0)).toBe(true);
     // With a constant 0 border the top and bottom rows do see an edge: what zero padding would do.
-    const padded = sobelImage(step, { direction: 'y', output: 'signed', border: 'constant', borderValue: 0, scale: 1 });
+    const padded = sobelImage(step, { direction: 'y', kind: 'signed', border: 'constant', borderValue: 0, scale: 1 });
     expect(rowsOf(padded)[0]).toEqual([0, 0, 0, 255, 765, 1020, 1020, 765].map((v, i) => (i < 3 ? 0 : v)));
   });
 
   it('maps the magnitude 1020 to 255 with scale 0.25, in both edge columns (C14)', () => {
-    const mag = sobelImage(step, { direction: 'magnitude', output: 'magnitude', border: 'reflect101', borderValue: 0, scale: 1 });
+    const mag = sobelImage(step, { direction: 'magnitude', kind: 'magnitude', border: 'reflect101', borderValue: 0, scale: 1 });
     for (const row of rowsOf(mag)) expect(row).toEqual([0, 0, 0, 1020, 1020, 0, 0, 0]);
-    const scaled = sobelImage(step, { direction: 'magnitude', output: 'abs', border: 'reflect101', borderValue: 0, scale: 0.25 });
+    const scaled = sobelImage(step, { direction: 'magnitude', kind: 'abs', border: 'reflect101', borderValue: 0, scale: 0.25 });
     for (const row of rowsOf(scaled)) expect(row).toEqual([0, 0, 0, 255, 255, 0, 0, 0]);
   });
 
@@ -113,7 +113,7 @@ describe('sobel on hand-worked images', () => {
       [0, 0, 0, 0, 0],
       [0, 0, 0, 0, 0],
     ]);
-    const gx = sobelImage(impulse, { direction: 'x', output: 'signed', border: 'reflect101', borderValue: 0, scale: 1 });
+    const gx = sobelImage(impulse, { direction: 'x', kind: 'signed', border: 'reflect101', borderValue: 0, scale: 1 });
     expect(rowsOf(gx)).toEqual([
       [0, 0, 0, 0, 0],
       [0, 10, 0, -10, 0],
@@ -121,7 +121,7 @@ describe('sobel on hand-worked images', () => {
       [0, 10, 0, -10, 0],
       [0, 0, 0, 0, 0],
     ]);
-    const gy = sobelImage(impulse, { direction: 'y', output: 'signed', border: 'reflect101', borderValue: 0, scale: 1 });
+    const gy = sobelImage(impulse, { direction: 'y', kind: 'signed', border: 'reflect101', borderValue: 0, scale: 1 });
     expect(rowsOf(gy)).toEqual([
       [0, 0, 0, 0, 0],
       [0, 10, 20, 10, 0],
@@ -139,7 +139,7 @@ describe('sobel on hand-worked images', () => {
       [0, 0, 0, 0, 0],
       [0, 0, 0, 0, 0],
     ]);
-    const opts = { direction: 'x', output: 'signed', borderValue: 0, scale: 1 } as const;
+    const opts = { direction: 'x', kind: 'signed', borderValue: 0, scale: 1 } as const;
     // reflect-101 mirrors about the corner pixel: left and right of (0,0) are both (0,1), so Gx(0,0) = 0;
     // at (0,1): left column x=0 holds 10 in row 0 (weight −2) and, mirrored, row −1 → row 1 (0): −20.
     expect(rowsOf(sobelImage(corner, { ...opts, border: 'reflect101' })).slice(0, 2)).toEqual([
@@ -158,10 +158,18 @@ describe('sobel on hand-worked images', () => {
     ]);
   });
 
+  it('as plain functions, take defaults (magnitude, abs, reflect-101) and refuse misspelt options', () => {
+    expect(Array.from(sobelImage(step).data)).toEqual(Array.from(sobelImage(step, { direction: 'magnitude', kind: 'abs', border: 'reflect101', borderValue: 0, scale: 1 }).data));
+    expect(() => sobelImage(step, { output: 'abs' } as never)).toThrow(/Unknown sobelImage option 'output'/);
+    expect(() => sobelImage(step, { kind: 'signed' })).toThrow(/no sign/);
+    expect(Array.from(thresholdImage(grey([[127, 128]])).data)).toEqual([0, 255]);
+    expect(() => thresholdImage(grey([[1]]), { thresh: 3 } as never)).toThrow(/Unknown thresholdImage option/);
+  });
+
   it('returns 0 gradients for a 1×1 image and for lines one pixel thick', () => {
     for (const [w, h] of [[1, 1], [1, 5], [5, 1]] as const) {
       const image: RawImage = { data: noise(w * h, 3), width: w, height: h, channels: 1, depth: 'uchar' };
-      const out = sobelImage(image, { direction: w === 1 ? 'x' : 'y', output: 'signed', border: 'reflect101', borderValue: 0, scale: 1 });
+      const out = sobelImage(image, { direction: w === 1 ? 'x' : 'y', kind: 'signed', border: 'reflect101', borderValue: 0, scale: 1 });
       expect(out.width * out.height).toBe(w * h);
       expect(Array.from(out.data).every((v) => v === 0)).toBe(true);
     }
@@ -189,7 +197,7 @@ describe('threshold on hand-worked values', () => {
 
   it('thresholds signed float gradients as they are: negative edges fall below (the reference example)', () => {
     const step = grey(Array.from({ length: 3 }, () => [0, 0, 255, 255, 0, 0]));
-    const gx = sobelImage(step, { direction: 'x', output: 'signed', border: 'reflect101', borderValue: 0, scale: 1 });
+    const gx = sobelImage(step, { direction: 'x', kind: 'signed', border: 'reflect101', borderValue: 0, scale: 1 });
     expect(rowsOf(thresholdImage(gx, { type: 'binary', value: 127, max: 255 }))[1]).toEqual([0, 255, 255, 0, 0, 0]);
   });
 
@@ -290,7 +298,7 @@ describe('the kernels against the reference on real photographs', () => {
     for (const [index, { name, rgb }] of photos.entries()) {
       const image = greyscaleImage(rgb, GREY_WEIGHTS.bt601);
       const [direction, output, border, scale] = cases[index % cases.length]!;
-      const ours = sobelImage(image, { direction, output, border, borderValue: 0, scale });
+      const ours = sobelImage(image, { direction, kind: output, border, borderValue: 0, scale });
       const reference = refSobel(image, direction, output, border, scale);
       const label = `${name} ${direction}/${output}/${border}`;
       expect(ours.data.length, label).toBe(reference.length);
@@ -314,7 +322,7 @@ describe('the kernels against the reference on real photographs', () => {
           for (const border of ['reflect101', 'reflect', 'replicate', 'constant'] as const) {
             for (const direction of ['x', 'y', 'magnitude'] as const) {
               const output = direction === 'magnitude' ? 'magnitude' : 'signed';
-              const ours = Array.from(sobelImage(image, { direction, output, border, borderValue: 9, scale: 1 }).data);
+              const ours = Array.from(sobelImage(image, { direction, kind: output, border, borderValue: 9, scale: 1 }).data);
               expect(ours, `${w}×${h}×${channels} ${image.depth} ${border} ${direction}`).toEqual(refSobel(image, direction, output, border, 1, 9));
             }
           }

@@ -42,7 +42,7 @@ export class SobelStage implements Stage {
   transform(batch: Batch, ctx: StageContext): Promise<Batch> {
     const p = this.params;
     return mapImages(batch, ctx, p.input, p.output ?? p.input, (image) =>
-      sobelImage(image, { direction: p.direction, output: p.kind, border: p.border, borderValue: p.borderValue, scale: p.scale }),
+      sobelImage(image, { direction: p.direction, kind: p.kind, border: p.border, borderValue: p.borderValue, scale: p.scale }),
     );
   }
 }

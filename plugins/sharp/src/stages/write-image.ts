@@ -94,7 +94,7 @@ export class WriteImageStage implements Stage {
     if (unencodable) throw unencodable;
     const target = path.join(path.resolve(p.dir), `${this.nameOf(record)}${p.suffix}${EXTENSIONS[p.format]}`);
     if (written.has(target)) {
-      throw new TributaryError('INVALID_RECORD', { stage: this.kind, message: `Another record of this run was already written to ${target}; give the records distinct names (param name).`, details: { reason: 'duplicate-name' } });
+      throw new TributaryError('INVALID_RECORD', { stage: this.kind, message: `Another record of this run was already written to ${target} (two inputs with one name, such as a.jpg and a.png); give the records distinct names (writeImage's name param) or keep such files apart.`, details: { reason: 'duplicate-name' } });
     }
     // Reserved now (the records of a batch are written at once), released if this one fails.
     written.add(target);
