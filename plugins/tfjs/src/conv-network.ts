@@ -1,6 +1,6 @@
 import { type Static, TributaryError, Type } from '@tributary/core';
-import type { Backend } from './backend.js';
-import { ACTIVATIONS, MAX_BATCH_VALUES, MAX_WEIGHTS, type NetworkBuilder, type NetworkOutput } from './network.js';
+import type { Backend, BackendName } from './backend.js';
+import { ACTIVATIONS, MAX_BATCH_VALUES, MAX_WEIGHTS, type NetworkBuilder, type NetworkOutput, wasmBudgetProblem } from './network.js';
 import { seededDropoutClass } from './seeded-dropout.js';
 
 type LayersModel = import('@tensorflow/tfjs-layers').LayersModel;
@@ -124,7 +124,7 @@ export interface ConvPlan {
  * to change, when one would shrink the image to nothing or the network would not fit in memory —
  * before TensorFlow.js builds anything.
  */
-export function planConvNetwork(layers: readonly ConvLayer[], inputShape: readonly number[], outputUnits: number, batchSize: number, kind: string): ConvPlan {
+export function planConvNetwork(layers: readonly ConvLayer[], inputShape: readonly number[], outputUnits: number, batchSize: number, kind: string, backend?: BackendName): ConvPlan {
   checkLayerOrder(layers, kind);
   let shape = [...inputShape];
   let weights = 0;
@@ -184,14 +184,16 @@ export function planConvNetwork(layers: readonly ConvLayer[], inputShape: readon
       message: `Stage '${kind}': a batch of ${batchSize} ${show(inputShape)} images needs ${activations * batchSize} activation values while training, more than fit in memory. Lower batchSize, shrink the images, or pool earlier.`,
     });
   }
+  const problem = backend && wasmBudgetProblem(backend, weights, activations * batchSize, kind, `these layers on ${show(inputShape)} images in batches of ${batchSize}`);
+  if (problem) throw problem;
   return { flattenOutput, weights, activations };
 }
 
 /** The convolutional network of a conv stage's layers; the output layer follows them. */
 export function convNetwork(layers: readonly ConvLayer[], kind: string): NetworkBuilder {
   return {
-    check(inputShape, outputUnits, batchSize) {
-      planConvNetwork(layers, inputShape, outputUnits, batchSize, kind);
+    check(inputShape, outputUnits, batchSize, _kind, backend) {
+      planConvNetwork(layers, inputShape, outputUnits, batchSize, kind, backend);
     },
     build(backend, output) {
       const plan = planConvNetwork(layers, output.inputShape, output.outputUnits, 1, kind);

@@ -33,8 +33,9 @@ export async function fitNetwork(
   training: Pick<TrainOptions, 'advice' | 'checkWeights'> = {},
 ): Promise<{ state: NetworkState; meta: Record<string, unknown> }> {
   const inputShape = set.input.networkShape(set.shape);
-  builder.check(inputShape, head.units, p.batchSize, ctx.kind);
   const backend = await useBackend(p.backend);
+  // The largest batch training will see: batchSize, or all the records when there are fewer.
+  builder.check(inputShape, head.units, Math.min(p.batchSize, set.features.length), ctx.kind, backend.name);
   const seed = p.seed ?? ctx.random.seed;
   const scale = p.scale ?? 'none';
   const scaler = scale === 'none' ? undefined : fitScaler(set.features, set.dim, scale);

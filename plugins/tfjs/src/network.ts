@@ -1,5 +1,5 @@
 import { TributaryError, Type } from '@tributary/core';
-import type { Backend } from './backend.js';
+import type { Backend, BackendName } from './backend.js';
 import { seededDropoutClass } from './seeded-dropout.js';
 
 type LayersModel = import('@tensorflow/tfjs-layers').LayersModel;
@@ -131,8 +131,11 @@ export interface NetworkOutput {
 
 /** How a network stage turns its params into layers, so one training loop serves dense and convolutional networks. */
 export interface NetworkBuilder {
-  /** Throws a TributaryError (saying what to change) when these layers cannot be built or trained for this input. */
-  check(inputShape: readonly number[], outputUnits: number, batchSize: number, kind: string): void;
+  /**
+   * Throws a TributaryError (saying what to change) when these layers cannot be built or trained for
+   * this input; `batchSize` is the largest batch training will use, `backend` the one it runs on.
+   */
+  check(inputShape: readonly number[], outputUnits: number, batchSize: number, kind: string, backend: BackendName): void;
   build(backend: Backend, output: NetworkOutput): LayersModel;
 }
 
@@ -140,10 +143,33 @@ export interface NetworkBuilder {
 export const MAX_WEIGHTS = 3e8;
 export const MAX_BATCH_VALUES = 2.5e8;
 
+/**
+ * The WASM backend's heap cannot grow past 2 GB, and running out aborts the WebAssembly runtime for
+ * the rest of the process. Training holds each weight about five times (value, gradient, two Adam
+ * moments, a temporary) and each activation of a batch about three times (forward, gradient, a
+ * temporary), all float32; networks past this budget are refused before anything is allocated.
+ */
+export const WASM_TRAINING_BYTES = 1.2e9;
+
+export function trainingBytes(weights: number, batchActivations: number): number {
+  return 4 * (5 * weights + 3 * batchActivations);
+}
+
+/** The refusal of a network that does not fit the WASM heap, or undefined when it fits or the backend is another. */
+export function wasmBudgetProblem(backend: BackendName, weights: number, batchActivations: number, kind: string, what: string): TributaryError | undefined {
+  const bytes = trainingBytes(weights, batchActivations);
+  if (backend !== 'wasm' || bytes <= WASM_TRAINING_BYTES) return undefined;
+  return new TributaryError('INVALID_PARAMS', {
+    stage: kind,
+    message: `Stage '${kind}': training ${what} (${weights} weights, ${batchActivations} activation values per batch) needs about ${Math.round(bytes / 1e6)} MB, more than the WASM backend's heap holds (about ${WASM_TRAINING_BYTES / 1e6} MB for training). Use fewer units or filters, shrink the input, lower batchSize, or install @tensorflow/tfjs-node for native memory.`,
+    details: { bytes, budget: WASM_TRAINING_BYTES },
+  });
+}
+
 /** The dense network of a dense stage's params. */
 export function denseNetwork(p: Pick<NetworkShape, 'hidden' | 'activation' | 'dropout' | 'l2'>): NetworkBuilder {
   return {
-    check([dim = 0], outputUnits, batchSize, kind) {
+    check([dim = 0], outputUnits, batchSize, kind, backend) {
       const firstLayer = dim * (p.hidden[0]?.units ?? outputUnits);
       if (firstLayer > MAX_WEIGHTS || dim * batchSize > MAX_BATCH_VALUES) {
         throw new TributaryError('INVALID_DATA', {
@@ -151,6 +177,11 @@ export function denseNetwork(p: Pick<NetworkShape, 'hidden' | 'activation' | 'dr
           message: `The features have ${dim} dimensions: a first layer of ${firstLayer} weights and batches of ${dim * batchSize} values do not fit in memory. Reduce the feature count (e.g. tfidf maxFeatures) or the batch size.`,
         });
       }
+      const widths = [dim, ...p.hidden.map((h) => h.units), outputUnits];
+      let weights = 0;
+      for (let i = 1; i < widths.length; i++) weights += widths[i - 1]! * widths[i]! + widths[i]!;
+      const problem = wasmBudgetProblem(backend, weights, widths.reduce((a, b) => a + b, 0) * batchSize, kind, 'this dense network');
+      if (problem) throw problem;
     },
     build: (backend, output) =>
       buildNetwork(backend, {

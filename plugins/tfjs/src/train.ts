@@ -45,7 +45,7 @@ export interface TrainResult {
   readonly bestEpoch: number | undefined;
 }
 
-/** Seeded hold-out: from each stratum, round(n × split) records go to validation. */
+/** Seeded hold-out: from each stratum, round(n × split) records go to validation, but never its last one (a class held out whole would never be learnt). */
 function holdOut(n: number, split: number, seed: number, strata: ArrayLike<number> | undefined): { train: Int32Array; validation: Int32Array } {
   if (split <= 0) return { train: Int32Array.from({ length: n }, (_, i) => i), validation: new Int32Array(0) };
   const groups = new Map<number, number[]>();
@@ -60,7 +60,7 @@ function holdOut(n: number, split: number, seed: number, strata: ArrayLike<numbe
   const validation: number[] = [];
   for (const key of [...groups.keys()].sort((a, b) => a - b)) {
     const group = random.shuffle(groups.get(key)!);
-    const take = Math.round(group.length * split);
+    const take = Math.min(Math.round(group.length * split), group.length - 1);
     validation.push(...group.slice(0, take));
     train.push(...group.slice(take));
   }

@@ -366,3 +366,37 @@ describe('convClassifier tensors', () => {
     }
   });
 });
+
+describe('limits found in review', () => {
+  it('refuses, before allocating, networks that would exhaust the WASM heap, and the backend stays usable', async () => {
+    if ((await useBackend('auto')).name !== 'wasm') return; // the budget is the WASM heap's
+    const before = numTensors();
+    const digits = Array.from({ length: 4 }, (_, i) => ({ label: i % 2, tensor: denseTensor(new Float32Array(784), [28, 28, 1]) }));
+    // 784 × 90,000 weights: about 1.4 GB to train, past the heap (this aborted the WebAssembly runtime before).
+    const wide = await fit({ layers: [{ type: 'flatten' }, { type: 'dense', units: 90_000 }], epochs: 1, batchSize: 4 }, digits).catch((e: unknown) => e);
+    expect(isTributaryError(wide, 'INVALID_PARAMS')).toBe(true);
+    expect((wide as Error).message).toMatch(/WASM backend's heap/);
+    const many = Array.from({ length: 500 }, (_, i) => ({ label: i % 2, tensor: denseTensor(new Float32Array(784), [28, 28, 1]) }));
+    const deep = await fit({ layers: [{ type: 'conv2d', filters: 300, kernelSize: 3, padding: 'same' }], epochs: 1, batchSize: 500 }, many).catch((e: unknown) => e);
+    expect(isTributaryError(deep, 'INVALID_PARAMS')).toBe(true);
+    expect(numTensors()).toBe(before);
+    // A batch size above the record count counts as the records there are.
+    const model = await fit({ layers: tiny, epochs: 1, batchSize: 1_000_000 }, bars(8, 3));
+    await model.dispose();
+  });
+
+  it('keeps at least one record of every class in training, whatever the validation split', async () => {
+    const random = createRandom(3);
+    const image = (row: number) => {
+      const d = new Float32Array(36).map(() => 0.1 * random.next());
+      for (let x = 0; x < 6; x++) d[row * 12 + x] = 1;
+      return denseTensor(d, [6, 6, 1]);
+    };
+    const data = [...Array.from({ length: 20 }, (_, i) => ({ label: i % 2 ? 'b' : 'a', tensor: image(i % 2) })), { label: 'c', tensor: image(2) }];
+    const model = await fit({ layers: [{ type: 'flatten' }], epochs: 60, batchSize: 8, learningRate: 0.05, seed: 1, validationSplit: 0.5 }, data);
+    const [out] = await model.predict([data.at(-1)!]);
+    // With the only 'c' held out it was never learnt and came out 'a' (P(c) ≈ 0).
+    expect(out!.prediction).toBe('c');
+    await model.dispose();
+  });
+});

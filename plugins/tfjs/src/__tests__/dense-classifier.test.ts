@@ -184,6 +184,14 @@ describe('denseClassifier', () => {
     expect(numTensors()).toBe(before);
   });
 
+  it('refuses a dense network too large for the WASM heap before allocating it', async () => {
+    if ((await useBackend('auto')).name !== 'wasm') return; // the budget is the WASM heap's
+    const data = Array.from({ length: 4 }, (_, i) => ({ label: i % 2, features: new Float32Array(784).fill(i) }));
+    const failure = await fit({ hidden: [{ units: 120_000 }], epochs: 1, batchSize: 4 }, data).catch((e: unknown) => e);
+    expect(isTributaryError(failure, 'INVALID_PARAMS')).toBe(true);
+    expect((failure as Error).message).toMatch(/WASM backend's heap/);
+  });
+
   it('refuses training data with a single class', async () => {
     await expect(fit(small, blobs(20, 2, 1).map((r) => ({ ...r, label: 1 })))).rejects.toMatchObject({ code: 'INVALID_DATA' });
   });
