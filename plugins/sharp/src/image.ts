@@ -62,39 +62,45 @@ export function describeField(record: DataRecord, field: string): string {
 }
 
 /**
- * Applies `fn` to the image in `input` of every record and writes the result to `output`; a record
- * whose field is not an image (or that `fn` refuses with a TributaryError) is rejected, not thrown.
- * Asynchronous work (sharp) for the whole batch is started at once and runs on libuv's thread pool.
+ * Runs `fn` on every record of a batch at once (asynchronous work such as sharp's runs on libuv's
+ * thread pool) and writes what it returns to `output`, in order. A record `fn` refuses with a
+ * TributaryError is rejected under the run's error policy; any other error fails the batch.
  */
-export async function mapImages(
+export async function mapRecords<T>(
+  batch: readonly DataRecord[],
+  ctx: StageContext,
+  output: string,
+  fn: (record: DataRecord) => T | Promise<T>,
+): Promise<DataRecord[]> {
+  const settled = await Promise.allSettled(batch.map(async (record) => fn(record)));
+  const out: DataRecord[] = [];
+  settled.forEach((result, i) => {
+    if (result.status === 'fulfilled') out.push({ ...batch[i]!, [output]: result.value });
+    else if (result.reason instanceof TributaryError) ctx.reject(batch[i]!, result.reason);
+    else throw result.reason;
+  });
+  return out;
+}
+
+/**
+ * `mapRecords` for stages that read an image: a record whose `input` is not one is rejected with
+ * INVALID_RECORD (and `hint`), the others go to `fn`.
+ */
+export function mapImages<T>(
   batch: readonly DataRecord[],
   ctx: StageContext,
   input: string,
   output: string,
-  fn: (image: RawImage, record: DataRecord) => RawImage | Promise<RawImage>,
+  fn: (image: RawImage, record: DataRecord) => T | Promise<T>,
   hint = 'Put a decodeImage stage before this one, or set this stage\'s input param to the field that holds the image.',
 ): Promise<DataRecord[]> {
-  const results = batch.map(async (record): Promise<RawImage | TributaryError> => {
-    const image = record[input];
-    const problem = imageProblem(image);
+  return mapRecords(batch, ctx, output, (record) => {
+    const problem = imageProblem(record[input]);
     if (problem) {
-      return new TributaryError('INVALID_RECORD', { stage: ctx.kind, message: `In stage '${ctx.kind}', ${describeField(record, input)} ${problem}. ${hint}` });
+      throw new TributaryError('INVALID_RECORD', { stage: ctx.kind, message: `In stage '${ctx.kind}', ${describeField(record, input)} ${problem}. ${hint}` });
     }
-    try {
-      return await fn(image as RawImage, record);
-    } catch (error) {
-      if (error instanceof TributaryError) return error;
-      throw error;
-    }
+    return fn(record[input] as RawImage, record);
   });
-  const settled = await Promise.allSettled(results);
-  const out: DataRecord[] = [];
-  settled.forEach((result, i) => {
-    if (result.status === 'rejected') throw result.reason;
-    if (result.value instanceof TributaryError) ctx.reject(batch[i]!, result.value);
-    else out.push({ ...batch[i]!, [output]: result.value });
-  });
-  return out;
 }
 
 /** Views a Buffer from sharp as samples of `depth`, copying only when the bytes are not aligned for it. */

@@ -224,5 +224,6 @@ describe('16-bit and unusual samples', () => {
     expect(out).toEqual([]);
     expect(report.samples[0]).toMatchObject({ code: 'UNSUPPORTED_IMAGE' });
     expect(report.samples[0]!.message).toMatch(/float samples/);
+    expect(report.samples[0]!.message).not.toMatch(/corrupt/); // a refusal of the format, not a damaged file
   });
 });

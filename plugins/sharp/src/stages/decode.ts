@@ -13,7 +13,7 @@ import {
   injectable,
   stageSpec,
 } from '@tributary/core';
-import { type Depth, type RawImage, describeField, flattenAlpha, pickChannels, ucharToUshort, ushortToUchar, viewPixels } from '../image.js';
+import { type Depth, type RawImage, describeField, flattenAlpha, mapRecords, pickChannels, ucharToUshort, ushortToUchar, viewPixels } from '../image.js';
 import { isSrgbProfile } from '../icc.js';
 import { decodeError, loadSharp } from '../sharp.js';
 
@@ -56,17 +56,12 @@ export class DecodeImageStage implements Stage {
 
   constructor(@inject(STAGE_PARAMS) private readonly params: DecodeImageParams) {}
 
-  async transform(batch: Batch, ctx: StageContext): Promise<Batch> {
-    const decoded = await Promise.all(batch.map((record) => this.decodeRecord(record, ctx)));
-    const out: Batch = [];
-    decoded.forEach((result, i) => {
-      if (result instanceof TributaryError) ctx.reject(batch[i]!, result);
-      else out.push({ ...batch[i]!, [this.params.output]: result });
-    });
-    return out;
+  transform(batch: Batch, ctx: StageContext): Promise<Batch> {
+    return mapRecords(batch, ctx, this.params.output, (record) => this.decodeRecord(record, ctx));
   }
 
-  private async decodeRecord(record: DataRecord, ctx: StageContext): Promise<RawImage | TributaryError> {
+  /** The decoded image of a record; throws a TributaryError (the record is rejected) when there is none. */
+  private async decodeRecord(record: DataRecord, ctx: StageContext): Promise<RawImage> {
     const { input } = this.params;
     const value = record[input];
     let source: string | Buffer;
@@ -78,7 +73,7 @@ export class DecodeImageStage implements Stage {
         stat = await fs.stat(value);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        return new TributaryError('INVALID_RECORD', {
+        throw new TributaryError('INVALID_RECORD', {
           stage: this.kind,
           message: `Cannot read the image file ${value} (${code ?? String(error)}). Check the path in field '${input}'.`,
           details: { reason: code === 'ENOENT' ? 'not-found' : 'unreadable' },
@@ -86,16 +81,16 @@ export class DecodeImageStage implements Stage {
         });
       }
       if (!stat.isFile()) {
-        return new TributaryError('INVALID_RECORD', { stage: this.kind, message: `${value} (field '${input}') is not a regular file.`, details: { reason: 'not-a-file' } });
+        throw new TributaryError('INVALID_RECORD', { stage: this.kind, message: `${value} (field '${input}') is not a regular file.`, details: { reason: 'not-a-file' } });
       }
-      if (stat.size === 0) return decodeError(new Error('Input file is empty (0 bytes)'), this.kind, what);
+      if (stat.size === 0) throw decodeError(new Error('Input file is empty (0 bytes)'), this.kind, what);
       source = value;
     } else if (value instanceof Uint8Array) {
       what = `the bytes in field '${input}'`;
-      if (value.length === 0) return decodeError(new Error('Input Buffer is empty'), this.kind, what);
+      if (value.length === 0) throw decodeError(new Error('Input Buffer is empty'), this.kind, what);
       source = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
     } else {
-      return new TributaryError('INVALID_RECORD', {
+      throw new TributaryError('INVALID_RECORD', {
         stage: this.kind,
         message: `${describeField(record, input)} should hold a file path or the encoded bytes of an image, but holds ${value === null ? 'null' : typeof value}. Set the stage's input param to the field that holds them.`,
       });
@@ -103,16 +98,17 @@ export class DecodeImageStage implements Stage {
     try {
       return await this.decode(source, false);
     } catch (error) {
-      if (error instanceof TributaryError && error.code !== 'UNSUPPORTED_IMAGE') return error;
+      // Refusals of our own (a sample format not read) are final; sharp's failures are classified.
+      if (error instanceof TributaryError) throw error;
       const failure = decodeError(error, this.kind, what);
       const reason = failure.details?.reason;
-      if (!this.params.tolerant || (reason !== 'truncated' && reason !== 'corrupt')) return failure;
+      if (!this.params.tolerant || (reason !== 'truncated' && reason !== 'corrupt')) throw failure;
       try {
         const image = await this.decode(source, true);
         ctx.warn('IMAGE_PARTIAL', `${what} is damaged (${failure.message}); decoded as far as it goes, missing parts filled in.`, record);
         return image;
       } catch (again) {
-        return decodeError(again, this.kind, what);
+        throw decodeError(again, this.kind, what);
       }
     }
   }
@@ -125,7 +121,7 @@ export class DecodeImageStage implements Stage {
     if (meta.depth !== undefined && meta.depth !== 'uchar' && meta.depth !== 'ushort') {
       throw new TributaryError('UNSUPPORTED_IMAGE', {
         stage: this.kind,
-        message: `The image has ${meta.depth} samples; decodeImage reads 8- and 16-bit unsigned samples (floating-point and 32-bit TIFFs are not converted, as their range is not known). Convert the file to 16-bit first.`,
+        message: `${typeof source === 'string' ? source : 'The image'} has ${meta.depth} samples; decodeImage reads 8- and 16-bit unsigned samples (floating-point and 32-bit TIFFs are not converted, as their range is not known). Convert the file to 16-bit first.`,
         details: { reason: 'depth' },
       });
     }

@@ -1,6 +1,6 @@
-import { type Batch, STAGE_PARAMS, type Stage, type StageContext, type Static, TributaryError, Type, defineStage, inject, injectable, stageSpec } from '@tributary/core';
+import { type Batch, STAGE_PARAMS, type Stage, type StageContext, type Static, Type, defineStage, inject, injectable, stageSpec } from '@tributary/core';
 import { encodeParams, encodePixels } from '../encode.js';
-import { type RawImage, describeField, imageProblem } from '../image.js';
+import { mapImages } from '../image.js';
 
 export const EncodeImageParams = Type.Object(
   {
@@ -20,26 +20,9 @@ export class EncodeImageStage implements Stage {
 
   constructor(@inject(STAGE_PARAMS) private readonly params: EncodeImageParams) {}
 
-  async transform(batch: Batch, ctx: StageContext): Promise<Batch> {
+  transform(batch: Batch, ctx: StageContext): Promise<Batch> {
     const p = this.params;
-    const results = await Promise.all(
-      batch.map(async (record) => {
-        const problem = imageProblem(record[p.input]);
-        if (problem) return new TributaryError('INVALID_RECORD', { stage: this.kind, message: `${describeField(record, p.input)} ${problem}. Put a decodeImage stage before this one.` });
-        try {
-          return await encodePixels(record[p.input] as RawImage, p, this.kind);
-        } catch (error) {
-          if (error instanceof TributaryError) return error;
-          throw error;
-        }
-      }),
-    );
-    const out: Batch = [];
-    results.forEach((result, i) => {
-      if (result instanceof TributaryError) ctx.reject(batch[i]!, result);
-      else out.push({ ...batch[i]!, [p.output]: result });
-    });
-    return out;
+    return mapImages(batch, ctx, p.input, p.output, (image) => encodePixels(image, p, this.kind));
   }
 }
 

@@ -1,7 +1,6 @@
 import { type Batch, STAGE_PARAMS, type Stage, type StageContext, type Static, Type, defineStage, denseTensor, inject, injectable, stageSpec } from '@tributary/core';
-import { type RawImage, imageProblem } from '../image.js';
+import { mapImages } from '../image.js';
 import { tensorData } from '../kernels.js';
-import { TributaryError } from '@tributary/core';
 
 export const ToTensorParams = Type.Object(
   {
@@ -26,21 +25,19 @@ export class ToTensorStage implements Stage {
 
   constructor(@inject(STAGE_PARAMS) private readonly params: ToTensorParams) {}
 
-  transform(batch: Batch, ctx: StageContext): Batch {
+  transform(batch: Batch, ctx: StageContext): Promise<Batch> {
     const { input, output, layout, rescale } = this.params;
-    const out: Batch = [];
-    for (const record of batch) {
-      const problem = imageProblem(record[input]);
-      if (problem) {
-        ctx.reject(record, new TributaryError('INVALID_RECORD', { stage: this.kind, message: `Field '${input}' ${problem}. Put a decodeImage stage before toTensor, or set its input param.` }));
-        continue;
-      }
-      const image = record[input] as RawImage;
-      const { width: w, height: h, channels: c } = image;
-      const shape = layout === 'hwc' ? [h, w, c] : [c, h, w];
-      out.push({ ...record, [output]: denseTensor(tensorData(image, layout, rescale), shape) });
-    }
-    return out;
+    return mapImages(
+      batch,
+      ctx,
+      input,
+      output,
+      (image) => {
+        const { width: w, height: h, channels: c } = image;
+        return denseTensor(tensorData(image, layout, rescale), layout === 'hwc' ? [h, w, c] : [c, h, w]);
+      },
+      'Put a decodeImage stage before toTensor, or set its input param.',
+    );
   }
 }
 

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { type Batch, type DataRecord, STAGE_PARAMS, type Stage, type StageContext, type Static, TributaryError, Type, defineStage, inject, injectable, stageSpec } from '@tributary/core';
 import { EXTENSIONS, encodeParams, encodePixels, encodeProblem } from '../encode.js';
-import { type RawImage, describeField, imageProblem } from '../image.js';
+import { type RawImage, describeField, mapImages } from '../image.js';
 
 export const WriteImageParams = Type.Object(
   {
@@ -50,20 +50,11 @@ export class WriteImageStage implements Stage {
     }
   }
 
-  async transform(batch: Batch, ctx: StageContext): Promise<Batch> {
+  transform(batch: Batch, ctx: StageContext): Promise<Batch> {
     let written = this.written.get(ctx.run);
     if (!written) this.written.set(ctx.run, (written = new Set()));
     const names = written;
-    const results = await Promise.all(batch.map((record) => this.write(record, names).catch((error: unknown) => {
-      if (error instanceof TributaryError) return error;
-      throw error;
-    })));
-    const out: Batch = [];
-    results.forEach((result, i) => {
-      if (result instanceof TributaryError) ctx.reject(batch[i]!, result);
-      else out.push({ ...batch[i]!, [this.params.output]: result });
-    });
-    return out;
+    return mapImages(batch, ctx, this.params.input, this.params.output, (image, record) => this.write(image, record, names));
   }
 
   private nameOf(record: DataRecord): string {
@@ -86,11 +77,9 @@ export class WriteImageStage implements Stage {
     return name;
   }
 
-  private async write(record: DataRecord, written: Set<string>): Promise<string> {
+  private async write(image: RawImage, record: DataRecord, written: Set<string>): Promise<string> {
     const p = this.params;
-    const problem = imageProblem(record[p.input]);
-    if (problem) throw new TributaryError('INVALID_RECORD', { stage: this.kind, message: `${describeField(record, p.input)} ${problem}. Put a decodeImage stage before this one.` });
-    const unencodable = encodeProblem(record[p.input] as RawImage, this.kind);
+    const unencodable = encodeProblem(image, this.kind);
     if (unencodable) throw unencodable;
     const target = path.join(path.resolve(p.dir), `${this.nameOf(record)}${p.suffix}${EXTENSIONS[p.format]}`);
     if (written.has(target)) {
@@ -99,7 +88,7 @@ export class WriteImageStage implements Stage {
     // Reserved now (the records of a batch are written at once), released if this one fails.
     written.add(target);
     try {
-      await this.writeFile(target, await encodePixels(record[p.input] as RawImage, p, this.kind));
+      await this.writeFile(target, await encodePixels(image, p, this.kind));
     } catch (error) {
       written.delete(target);
       throw error;
