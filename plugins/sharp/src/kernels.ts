@@ -301,32 +301,40 @@ export function depthFor(max: number): Depth {
 export interface ThresholdOptions {
   /** `binary`: max where pixel > value, else 0 (OpenCV THRESH_BINARY). `binaryInverse`: 0 where pixel > value, else max. */
   readonly type: 'binary' | 'binaryInverse';
-  readonly value: number;
+  /** One threshold for every channel, or one per channel. */
+  readonly value: number | readonly number[];
   readonly max: number;
 }
 
 /** Binarises every channel; the output depth is the smallest that holds `max` (8-bit for the usual 255). */
 export function thresholdImage(image: RawImage, given: Partial<ThresholdOptions> = {}): RawImage {
   assertKnownKeys(given, ['type', 'value', 'max'], 'thresholdImage option');
-  const { data } = image;
+  const { data, channels } = image;
   const { value, max, type } = { type: 'binary', value: 127, max: 255, ...given } satisfies ThresholdOptions;
+  if (typeof value !== 'number' && value.length !== channels) {
+    throw new TributaryError('INVALID_PARAMS', { param: 'value', message: `thresholdImage got ${value.length} values for an image of ${channels} channels; give one, or one per channel.` });
+  }
   const depth = depthFor(max);
   const out = allocate(depth, data.length);
   const above = type === 'binary' ? max : 0;
   const below = type === 'binary' ? 0 : max;
-  if (image.depth === 'uchar' && depth === 'uchar') {
-    // 256 possible inputs: a table, so the loop has no branch to mispredict on edge images.
-    const table = new Uint8Array(256);
-    for (let v = 0; v < 256; v++) table[v] = v > value ? above : below;
-    lookup(data as Uint8Array, out as Uint8Array, table);
-  } else {
-    for (let i = 0; i < data.length; i++) out[i] = data[i]! > value ? above : below;
+  for (let c = 0; c < (typeof value === 'number' ? 1 : channels); c++) {
+    const t = typeof value === 'number' ? value : value[c]!;
+    const step = typeof value === 'number' ? 1 : channels;
+    if (image.depth === 'uchar' && depth === 'uchar') {
+      // 256 possible inputs: a table, so the loop has no branch to mispredict on edge images.
+      const table = new Uint8Array(256);
+      for (let v = 0; v < 256; v++) table[v] = v > t ? above : below;
+      lookup(data as Uint8Array, out as Uint8Array, table, c, step);
+    } else {
+      for (let i = c; i < data.length; i += step) out[i] = data[i]! > t ? above : below;
+    }
   }
-  return { data: out, width: image.width, height: image.height, channels: image.channels, depth };
+  return { data: out, width: image.width, height: image.height, channels, depth };
 }
 
-function lookup(data: Uint8Array, out: Uint8Array, table: Uint8Array): void {
-  for (let i = 0; i < data.length; i++) out[i] = table[data[i]!]!;
+function lookup(data: Uint8Array, out: Uint8Array, table: Uint8Array, start: number, step: number): void {
+  for (let i = start; i < data.length; i += step) out[i] = table[data[i]!]!;
 }
 
 /**
@@ -390,10 +398,6 @@ export function greyscaleImage(image: RawImage, weights: readonly [number, numbe
     greyExact(data, out, n, channels, exact);
     return { data: out, width, height, channels: outChannels, depth };
   }
-  if (depth === 'uchar') {
-    greyUchar(data as Uint8Array, out as Uint8Array, n, channels, wr, wg, wb);
-    return { data: out, width, height, channels: outChannels, depth };
-  }
   const top = maxValue(depth);
   const integer = depth !== 'float';
   for (let p = 0, s = 0, o = 0; p < n; p++, s += channels, o += outChannels) {
@@ -434,22 +438,6 @@ function greyExact(data: Pixels, out: Pixels, n: number, channels: number, [a, b
   for (let p = 0, s = 0, o = 0; p < n; p++, s += channels, o += outChannels) {
     out[o] = Math.floor((a * data[s]! + b * data[s + 1]! + c * data[s + 2]! + half) / d);
     if (alpha) out[o + 1] = data[s + 3]!;
-  }
-}
-
-/** The 8-bit case on its own, so the engine sees one array type (it is the hot path of every photo job). */
-function greyUchar(data: Uint8Array, out: Uint8Array, n: number, channels: number, wr: number, wg: number, wb: number): void {
-  if (channels === 3) {
-    for (let p = 0, s = 0; p < n; p++, s += 3) {
-      const r = Math.round(wr * data[s]! + wg * data[s + 1]! + wb * data[s + 2]!);
-      out[p] = r < 0 ? 0 : r > 255 ? 255 : r;
-    }
-    return;
-  }
-  for (let p = 0, s = 0, o = 0; p < n; p++, s += 4, o += 2) {
-    const r = Math.round(wr * data[s]! + wg * data[s + 1]! + wb * data[s + 2]!);
-    out[o] = r < 0 ? 0 : r > 255 ? 255 : r;
-    out[o + 1] = data[s + 3]!;
   }
 }
 

@@ -201,6 +201,14 @@ describe('threshold on hand-worked values', () => {
     expect(rowsOf(thresholdImage(gx, { type: 'binary', value: 127, max: 255 }))[1]).toEqual([0, 255, 255, 0, 0, 0]);
   });
 
+  it('takes one threshold per channel', () => {
+    const two: RawImage = { data: Uint8Array.from([10, 200, 100, 50]), width: 2, height: 1, channels: 2, depth: 'uchar' };
+    // Channel 0 at 50: 10 → 0, 100 → 255; channel 1 at 100: 200 → 255, 50 → 0.
+    expect(Array.from(thresholdImage(two, { value: [50, 100] }).data)).toEqual([0, 255, 255, 0]);
+    expect(Array.from(thresholdImage({ ...two, data: Uint16Array.from(two.data), depth: 'ushort' }, { value: [50, 100] }).data)).toEqual([0, 255, 255, 0]);
+    expect(() => thresholdImage(two, { value: [1, 2, 3] })).toThrow(/3 values for an image of 2 channels/);
+  });
+
   it("picks Otsu's threshold between two clusters", () => {
     const bimodal = grey([[10, 10, 12, 12, 200, 200, 202, 202]]);
     // Every t in 12…199 splits the clusters the same way; Otsu takes the first (12).

@@ -183,6 +183,13 @@ describe('resize, normalize and toTensor', () => {
     await expect(enc.predict([{ path: fixture('c14-step-8x8.png') }])).rejects.toThrow(/float image cannot be written/);
   });
 
+  it("thresholds each channel at its own Otsu value", async () => {
+    // Channel 0 splits 10|12 vs 200|202 (Otsu picks 12); channel 1 is the reverse pattern of 0 and 9 (picks 0).
+    const image: RawImage = { data: Uint8Array.from([10, 9, 12, 9, 200, 0, 202, 0]), width: 4, height: 1, channels: 2, depth: 'uchar' };
+    const out = await one([threshold({ value: 'otsu' })], { image });
+    expect(Array.from((out.image as RawImage).data)).toEqual([0, 255, 0, 255, 255, 0, 255, 0]);
+  });
+
   it('dead-letters a 16-bit image with its samples as numbers', async () => {
     const file = path.join(tmp('dead'), 'dead.jsonl');
     const model = await runtime().pipeline([threshold({ value: 'otsu' })]).fit([]);

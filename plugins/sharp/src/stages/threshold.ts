@@ -40,16 +40,9 @@ export class ThresholdStage implements Stage {
       if (image.depth !== 'uchar') {
         throw new TributaryError('INVALID_RECORD', { stage: this.kind, message: `Otsu thresholds need an 8-bit image; this one is ${image.depth}. Use sobel kind 'abs' or decode with depth 'uchar', or give a numeric value.` });
       }
-      // Otsu per channel: split, threshold each with its own value, interleave back.
-      const out = thresholdImage(image, { type: p.type, value: 0, max: p.max });
-      const { channels: ch, data } = image;
-      for (let c = 0; c < ch; c++) {
-        const t = otsuThreshold(data as Uint8Array, ch, c);
-        const above = p.type === 'binary' ? p.max : 0;
-        const below = p.type === 'binary' ? 0 : p.max;
-        for (let i = c; i < data.length; i += ch) out.data[i] = data[i]! > t ? above : below;
-      }
-      return out;
+      // Each channel at its own Otsu threshold.
+      const values = Array.from({ length: image.channels }, (_, c) => otsuThreshold(image.data as Uint8Array, image.channels, c));
+      return thresholdImage(image, { type: p.type, value: values, max: p.max });
     });
   }
 }
