@@ -1,5 +1,5 @@
 import { TributaryError } from '@tributary/core';
-import { type RawImage, imageProblem, ushortToUchar } from './image.js';
+import { type RawImage, imageProblem, withDepth } from './image.js';
 import { colourspaceFor, fromRaw, loadSharp } from './sharp.js';
 
 export interface ContactSheetOptions {
@@ -33,7 +33,7 @@ export async function contactSheet(rows: ReadonlyArray<readonly RawImage[]>, opt
       if (problem || image.depth === 'float' || image.channels > 4) {
         throw new TributaryError('INVALID_PARAMS', { message: `contactSheet takes 8- or 16-bit images of 1 to 4 channels; one ${problem ?? `is ${image.depth} with ${image.channels} channels`}.` });
       }
-      const narrow = image.depth === 'ushort' ? { ...image, data: ushortToUchar(image.data as Uint16Array), depth: 'uchar' as const } : image;
+      const narrow = withDepth(image, 'uchar');
       const { data, info } = await (await fromRaw(narrow))
         .toColourspace(colourspaceFor(narrow.channels, 'uchar'))
         .resize({ width: cellWidth })

@@ -1,5 +1,5 @@
 import { TributaryError, Type } from '@tributary/core';
-import { type RawImage, ushortToUchar } from './image.js';
+import { type RawImage, withDepth } from './image.js';
 import { colourspaceFor, fromRaw } from './sharp.js';
 import { HEX_COLOUR } from './stages/decode.js';
 
@@ -50,8 +50,8 @@ export function encodeProblem(image: RawImage, kind: string): TributaryError | u
 export async function encodePixels(image: RawImage, options: EncodeOptions, kind: string): Promise<Buffer> {
   const problem = encodeProblem(image, kind);
   if (problem) throw problem;
-  const sixteen = image.depth === 'ushort' && options.format === 'png';
-  const source = image.depth === 'ushort' && !sixteen ? { ...image, data: ushortToUchar(image.data as Uint16Array), depth: 'uchar' as const } : image;
+  // PNG keeps 16 bits; JPEG and WebP are 8-bit formats.
+  const source = options.format === 'png' ? image : withDepth(image, 'uchar');
   try {
     let pipeline = (await fromRaw(source)).toColourspace(colourspaceFor(source.channels, source.depth));
     const alpha = source.channels === 2 || source.channels === 4;

@@ -127,6 +127,14 @@ export function ucharToUshort(data: Uint8Array): Uint16Array {
   return out;
 }
 
+/** The image at another integer depth, by the rules above (round(v / 257) down, v × 257 up); itself when already there. */
+export function withDepth(image: RawImage, depth: 'uchar' | 'ushort'): RawImage {
+  if (image.depth === depth) return image;
+  if (image.depth === 'float') throw new TypeError('withDepth converts between 8- and 16-bit images only.');
+  const data = depth === 'uchar' ? ushortToUchar(image.data as Uint16Array) : ucharToUshort(image.data as Uint8Array);
+  return { ...image, data, depth };
+}
+
 /** The listed channels of an image, in that order (e.g. [0, 3]: grey and alpha of an RGBA image of a grey source). */
 export function pickChannels(image: RawImage, channels: readonly number[]): RawImage {
   const { data, width, height } = image;
@@ -145,6 +153,19 @@ export function parseHex(hex: string): [number, number, number] {
 }
 
 /**
+ * An opaque colour as the samples of an image of `channels` at `depth`: grey images (1 or 2
+ * channels) get its BT.601 luma, colour images its r, g, b; an alpha channel is fully opaque; white
+ * is 255 at 8 bits and 65535 at 16.
+ */
+export function backgroundSamples(hex: string, channels: number, depth: Depth): number[] {
+  const max = maxValue(depth);
+  const [r, g, b] = parseHex(hex);
+  const colour = channels <= 2 ? [Math.floor((299 * r + 587 * g + 114 * b + 500) / 1000)] : [r, g, b];
+  const samples = colour.map((v) => (v * max) / 255);
+  return channels === 2 || channels === 4 ? [...samples, max] : samples;
+}
+
+/**
  * Composites an image with alpha (grey + alpha or RGBA, 8- or 16-bit) onto an opaque colour:
  * v = (c·a + bg·(max − a)) / max, rounded, with the background at the image's depth (white is
  * 65535 at 16 bits). A grey image's background is the colour's BT.601 luma.
@@ -153,9 +174,7 @@ export function flattenAlpha(image: RawImage, background: string): RawImage {
   const { data, width, height, channels } = image;
   if (channels !== 2 && channels !== 4) return image;
   const max = maxValue(image.depth);
-  const [r, g, b] = parseHex(background);
-  const scale = max / 255;
-  const bg = channels === 2 ? [Math.floor((299 * r + 587 * g + 114 * b + 500) / 1000) * scale] : [r * scale, g * scale, b * scale];
+  const bg = backgroundSamples(background, channels, image.depth);
   const colours = channels - 1;
   const n = width * height;
   const out = allocate(image.depth, n * colours);

@@ -76,12 +76,23 @@ export interface SobelOptions {
  */
 const SOBEL_DEFAULTS: SobelOptions = { direction: 'magnitude', kind: 'abs', border: 'reflect101', borderValue: 0, scale: 1 };
 
+/** Why these Sobel options contradict each other, or undefined (the stage checks them when built, the function when called). */
+export function sobelOptionsProblem(options: SobelOptions, stage?: string): TributaryError | undefined {
+  const where = stage === undefined ? {} : { stage };
+  if (options.direction === 'magnitude' && options.kind === 'signed') {
+    return new TributaryError('INVALID_PARAMS', { ...where, param: 'kind', message: "A gradient magnitude has no sign: use kind 'abs' or 'magnitude' with direction 'magnitude', or direction 'x' or 'y' for a signed gradient." });
+  }
+  if (!Number.isFinite(options.scale) || !Number.isFinite(options.borderValue)) {
+    return new TributaryError('INVALID_PARAMS', { ...where, param: 'scale', message: 'sobel scale and borderValue must be finite numbers.' });
+  }
+  return undefined;
+}
+
 export function sobelImage(image: RawImage, given: Partial<SobelOptions> = {}): RawImage {
   assertKnownKeys(given, Object.keys(SOBEL_DEFAULTS), 'sobelImage option');
   const options = { ...SOBEL_DEFAULTS, ...given };
-  if (options.direction === 'magnitude' && options.kind === 'signed') {
-    throw new TributaryError('INVALID_PARAMS', { param: 'kind', message: "A gradient magnitude has no sign: use kind 'abs' or 'magnitude' with direction 'magnitude'." });
-  }
+  const problem = sobelOptionsProblem(options);
+  if (problem) throw problem;
   if (image.depth === 'uchar' && options.scale === 1 && Number.isInteger(options.borderValue)) return sobelUchar(image, options);
   const { width: w, height: h, channels: ch } = image;
   const { direction, kind: output, border, borderValue, scale } = options;

@@ -13,7 +13,7 @@ import {
   injectable,
   stageSpec,
 } from '@tributary/core';
-import { type Depth, type RawImage, describeField, flattenAlpha, mapRecords, pickChannels, ucharToUshort, ushortToUchar, viewPixels } from '../image.js';
+import { type Depth, type RawImage, describeField, flattenAlpha, mapRecords, pickChannels, viewPixels, withDepth } from '../image.js';
 import { isSrgbProfile } from '../icc.js';
 import { decodeError, loadSharp } from '../sharp.js';
 
@@ -150,10 +150,8 @@ export class DecodeImageStage implements Stage {
     let decoded: RawImage = { data: viewPixels(data, working), width: info.width, height: info.height, channels: info.channels, depth: working };
     if (greyAlpha) decoded = pickChannels(decoded, [0, 3]);
     if (alpha && p.alpha === 'flatten') decoded = flattenAlpha(decoded, p.background);
-    const depth: Depth = p.depth === 'auto' ? working : p.depth;
-    const converted =
-      depth === working ? decoded.data : depth === 'uchar' ? ushortToUchar(decoded.data as Uint16Array) : ucharToUshort(decoded.data as Uint8Array);
-    return { ...decoded, data: converted, depth, ...(tolerant ? { partial: true } : {}) };
+    const converted = withDepth(decoded, p.depth === 'auto' ? working : p.depth);
+    return tolerant ? { ...converted, partial: true } : converted;
   }
 }
 

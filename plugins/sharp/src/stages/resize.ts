@@ -1,5 +1,5 @@
 import { type Batch, STAGE_PARAMS, type Stage, type StageContext, type Static, TributaryError, Type, defineStage, inject, injectable, stageSpec } from '@tributary/core';
-import { type RawImage, allocate, mapImages, maxValue, parseHex, pickChannels, viewPixels } from '../image.js';
+import { type RawImage, allocate, backgroundSamples, mapImages, pickChannels, viewPixels } from '../image.js';
 import { colourspaceFor, fromRaw } from '../sharp.js';
 import { HEX_COLOUR } from './decode.js';
 
@@ -89,11 +89,9 @@ export class ResizeStage implements Stage {
 function letterbox(image: RawImage, width: number, height: number, background: string): RawImage {
   if (image.width === width && image.height === height) return image;
   const { channels } = image;
-  const max = maxValue(image.depth);
-  const [r, g, b] = parseHex(background);
-  const fill = channels <= 2 ? [Math.floor((299 * r + 587 * g + 114 * b + 500) / 1000), 255] : [r, g, b, 255];
+  const fill = backgroundSamples(background, channels, image.depth);
   const out = allocate(image.depth, width * height * channels);
-  for (let p = 0; p < width * height; p++) for (let c = 0; c < channels; c++) out[p * channels + c] = (fill[c]! * max) / 255;
+  for (let p = 0; p < width * height; p++) for (let c = 0; c < channels; c++) out[p * channels + c] = fill[c]!;
   const left = Math.floor((width - image.width) / 2);
   const top = Math.floor((height - image.height) / 2);
   for (let y = 0; y < image.height; y++) {

@@ -1,6 +1,6 @@
-import { type Batch, STAGE_PARAMS, type Stage, type StageContext, type Static, TributaryError, Type, defineStage, inject, injectable, stageSpec } from '@tributary/core';
+import { type Batch, STAGE_PARAMS, type Stage, type StageContext, type Static, Type, defineStage, inject, injectable, stageSpec } from '@tributary/core';
 import { mapImages } from '../image.js';
-import { sobelImage } from '../kernels.js';
+import { sobelImage, sobelOptionsProblem } from '../kernels.js';
 
 export const SobelParams = Type.Object(
   {
@@ -31,19 +31,14 @@ export class SobelStage implements Stage {
   readonly kind = 'sharp:sobel';
 
   constructor(@inject(STAGE_PARAMS) private readonly params: SobelParams) {
-    if (params.direction === 'magnitude' && params.kind === 'signed') {
-      throw new TributaryError('INVALID_PARAMS', { stage: this.kind, param: 'kind', message: "A gradient magnitude has no sign: use kind 'abs' or 'magnitude' with direction 'magnitude', or direction 'x' or 'y' for a signed gradient." });
-    }
-    if (!Number.isFinite(params.scale) || !Number.isFinite(params.borderValue)) {
-      throw new TributaryError('INVALID_PARAMS', { stage: this.kind, param: 'scale', message: 'sobel scale and borderValue must be finite numbers.' });
-    }
+    const problem = sobelOptionsProblem(params, this.kind);
+    if (problem) throw problem;
   }
 
   transform(batch: Batch, ctx: StageContext): Promise<Batch> {
     const p = this.params;
-    return mapImages(batch, ctx, p.input, p.output ?? p.input, (image) =>
-      sobelImage(image, { direction: p.direction, kind: p.kind, border: p.border, borderValue: p.borderValue, scale: p.scale }),
-    );
+    const { direction, kind, border, borderValue, scale } = p;
+    return mapImages(batch, ctx, p.input, p.output ?? p.input, (image) => sobelImage(image, { direction, kind, border, borderValue, scale }));
   }
 }
 
