@@ -28,6 +28,7 @@ export type {
 
 export { assertKnownKeys, closest, editDistance } from './params/closest.js';
 export { paramProblems, validateParams } from './params/validate-params.js';
+export { PATH_PARAM, pathParam, pathParams } from './params/path-param.js';
 export type { ParamProblem } from './params/validate-params.js';
 
 export { silentLogger, streamLogger } from './services/logger.js';
@@ -45,6 +46,11 @@ export type { ArtifactContents } from './artifacts/artifact.js';
 export { MANIFEST_FILE, ManifestSchema } from './artifacts/manifest.js';
 export type { Manifest, StageEntry } from './artifacts/manifest.js';
 
+export { files, listFiles } from './sources/files.js';
+export type { FileEntry, FileSourceOptions, FolderLabels } from './sources/files.js';
+export { csvRows, jsonLines, parseJsonLine } from './sources/text-sources.js';
+export type { CsvOptions } from './sources/text-sources.js';
+
 export { Execution } from './pipeline/execution.js';
 export type { ErrorPolicy, ExecutionOptions } from './pipeline/execution.js';
 export { Pipeline } from './pipeline/pipeline.js';
@@ -54,7 +60,7 @@ export { RunReport } from './pipeline/run-report.js';
 export type { RejectionSample, StageTiming } from './pipeline/run-report.js';
 export type { PipelineHost, PluginRef, ResolvedStage } from './pipeline/host.js';
 
-export { definePlugin, isPlugin } from './plugin/define-plugin.js';
+export { definePlugin, isPlugin, versionSatisfies } from './plugin/define-plugin.js';
 export type { Plugin, PluginDefinition } from './plugin/define-plugin.js';
 
 export { Runtime, createRuntime } from './runtime/runtime.js';
@@ -65,6 +71,10 @@ export type { BinaryClassificationMetrics, BinaryConfusion } from './metrics/cla
 
 export { evaluateBinaryClassifier } from './evaluation/evaluate.js';
 export type { EvaluateOptions, EvaluationReport, Percentiles } from './evaluation/evaluate.js';
+export { evaluateClassifier } from './evaluation/evaluate-classifier.js';
+export type { ClassFigures, ClassifierEvaluationReport, EvaluateClassifierOptions } from './evaluation/evaluate-classifier.js';
+export { checkGate, describeGateMiss } from './evaluation/gate.js';
+export type { GateMiss, GateOptions, GateResult } from './evaluation/gate.js';
 
 /** One tsyringe for every plugin: import these from core, never from tsyringe directly. */
 export { inject, injectable } from 'tsyringe';

@@ -103,21 +103,31 @@ function nestedProblems(schema: TSchema, value: unknown, prefix: string): ParamP
   return problems;
 }
 
+/** The names an object schema allows, when `error` is about a key that schema does not have. */
+function unknownKeyOf(error: ValueError): { key: string; known: string[] } | undefined {
+  if (error.path === '' || error.schema.type !== 'object') return undefined;
+  const known = Object.keys((error.schema as TObject).properties ?? {});
+  const key = error.path.split('/').pop()!;
+  return known.length > 0 && !known.includes(key) ? { key, known } : undefined;
+}
+
 /** Every problem with `params` against `schema`, with a suggestion for misspelt names. */
 export function paramProblems(schema: TSchema, params: unknown): ParamProblem[] {
-  const known = schema.type === 'object' ? Object.keys((schema as TObject).properties ?? {}) : [];
   const problems: ParamProblem[] = [];
   for (const error of Value.Errors(schema, params)) {
     const param = paramName(error.path);
-    const isUnknown = known.length > 0 && !known.includes(param.split('.')[0]!) && param !== '(params)';
-    if (isUnknown) {
-      const suggestion = closest(param, known);
+    const unknown = unknownKeyOf(error);
+    if (unknown) {
+      const suggestion = closest(unknown.key, unknown.known);
+      const [what, list] = param.includes('.') ? ['field', 'known fields'] : ['param', 'known params'];
       problems.push({
         param,
-        message: `unknown param '${param}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; known params: ${known.join(', ')}`,
+        message: `unknown ${what} '${param}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; ${list}: ${unknown.known.join(', ')}`,
       });
       continue;
     }
+    // One problem per param: a missing param also fails its type check.
+    if (problems.some((q) => q.param === param && / is missing$/.test(q.message))) continue;
     problems.push(...describe(error, param, 'param'));
   }
   // TypeBox reports an unknown key once per failing keyword; keep one line per problem.

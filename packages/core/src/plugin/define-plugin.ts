@@ -43,6 +43,11 @@ export function definePlugin(definition: PluginDefinition): Plugin {
   return Object.freeze({ ...definition, [PLUGIN_BRAND]: true as const });
 }
 
+/** True when `version` is in the semver `range` (prereleases included), e.g. whether a plugin's core range fits this core. */
+export function versionSatisfies(version: string, range: string): boolean {
+  return semver.validRange(range) !== null && semver.satisfies(version, range, { includePrerelease: true });
+}
+
 export function isPlugin(value: unknown): value is Plugin {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[PLUGIN_BRAND] === true;
 }

@@ -1,0 +1,79 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { csvRows, files, isTributaryError, jsonLines } from '@tributary/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+let dir: string;
+const write = (relative: string, content: string | Uint8Array) => {
+  const file = path.join(dir, relative);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, content);
+  return file;
+};
+const codeOf = async (promise: Promise<unknown>) => promise.then(() => 'resolved', (e: unknown) => (isTributaryError(e) ? e.code : String(e)));
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tributary-sources-'));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('files(): one record per file of a folder', () => {
+  it('reads the matching files in code-unit order with id, path, size, mtime, bytes and a folder label', async () => {
+    const root = path.join(dir, 'mail');
+    write('mail/spam-1/b.txt', 'BBB');
+    write('mail/spam-1/a.txt', 'A');
+    write('mail/ham/c.txt', 'cc');
+    write('mail/ham/skip.bin', new Uint8Array([1]));
+    write('mail/ham/.hidden.txt', 'h');
+    const records = await files({ dir: root, include: '*/*.txt', label: { 'spam*': 1, '*': 0 } }).collect();
+    expect(records.map((r) => r.id)).toEqual(['ham/c', 'spam-1/a', 'spam-1/b']);
+    expect(records.map((r) => r.label)).toEqual([0, 1, 1]);
+    expect(records.map((r) => r.size)).toEqual([2, 1, 3]);
+    expect(records[0]!.path).toBe(path.join(root, 'ham', 'c.txt'));
+    expect(Buffer.from(records[2]!.raw as Uint8Array).toString()).toBe('BBB');
+    expect(Number.isNaN(Date.parse(records[0]!.mtime as string))).toBe(false);
+    const text = await files({ dir: root, include: '**/*.txt', content: 'text', field: 'body', label: 'folder', idPrefix: 'm/' }).collect();
+    expect(text.map((r) => [r.id, r.body, r.label])).toEqual([['m/ham/c', 'cc', 'ham'], ['m/spam-1/a', 'A', 'spam-1'], ['m/spam-1/b', 'BBB', 'spam-1']]);
+  });
+
+  it('keeps a sample spread evenly over the sorted list with limit (index ⌊i·n/limit⌋)', async () => {
+    for (let i = 0; i < 10; i++) write(`ten/${i}.txt`, String(i));
+    const ids = (await files({ dir: path.join(dir, 'ten'), limit: 3, content: 'none' }).collect()).map((r) => r.id);
+    expect(ids).toEqual(['0', '3', '6']);
+  });
+
+  it('says what is wrong: a missing folder, a folder no label pattern matches, a file with no folder to label it', async () => {
+    expect(await codeOf(files({ dir: path.join(dir, 'nope') }).collect())).toBe('SOURCE_NOT_FOUND');
+    write('labels/other/x.txt', 'x');
+    write('flat/x.txt', 'x');
+    await expect(files({ dir: path.join(dir, 'labels'), label: { 'spam*': 1 } }).collect()).rejects.toThrow(/Folder 'other' .* matches none of the label patterns spam\*/);
+    await expect(files({ dir: path.join(dir, 'flat'), label: 'folder' }).collect()).rejects.toThrow(/no folder to take its label from/);
+    expect(() => files({ dir: path.join(dir, 'flat'), limit: 0 })).toThrow(/limit/);
+  });
+});
+
+describe('jsonLines() and csvRows()', () => {
+  it('JSON Lines: a BOM, CRLF line ends and blank lines are fine; a bad line is named by its number', async () => {
+    const good = write('a.jsonl', '\uFEFF{"id":1}\r\n\r\n{"id":2,"x":[1]}\r\n');
+    expect(await jsonLines(good).collect()).toEqual([{ id: 1 }, { id: 2, x: [1] }]);
+    const bad = write('b.jsonl', '{"id":1}\n{"id":2}\n{"id":3,\n');
+    await expect(jsonLines(bad).collect()).rejects.toThrow(/Line 3 of .*b\.jsonl is not valid JSON/);
+    const notObject = write('c.jsonl', '{"id":1}\n42\n');
+    await expect(jsonLines(notObject).collect()).rejects.toThrow(/Line 2 .* holds 42, not a JSON object/);
+    expect(await codeOf(jsonLines(path.join(dir, 'none.jsonl')).collect())).toBe('SOURCE_NOT_FOUND');
+  });
+
+  it('CSV: header, BOM, CRLF, quoted commas and newlines; unquoted numbers become numbers, quoted cells stay text', async () => {
+    const file = write('a.csv', '\uFEFFid,text,n\r\n1,"hello, world",3.5\r\n2,"two\r\nlines","007"\r\n3,,x\r\n');
+    expect(await csvRows(file).collect()).toEqual([
+      { id: 1, text: 'hello, world', n: 3.5 },
+      { id: 2, text: 'two\r\nlines', n: '007' },
+      { id: 3, text: '', n: 'x' },
+    ]);
+    const semi = write('b.csv', 'a;b\n1;2\n');
+    expect(await csvRows(semi, { delimiter: ';', header: false, columns: ['x', 'y'], numbers: false }).collect()).toEqual([{ x: 'a', y: 'b' }, { x: '1', y: '2' }]);
+    const ragged = write('c.csv', 'a,b\n1,2\n3\n');
+    await expect(csvRows(ragged).collect()).rejects.toThrow(/c\.csv, line 3/);
+  });
+});

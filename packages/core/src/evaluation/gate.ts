@@ -1,0 +1,75 @@
+import { TributaryError } from '../errors/tributary-error.js';
+import type { ClassifierEvaluationReport } from './evaluate-classifier.js';
+import type { EvaluationReport } from './evaluate.js';
+
+/** Figures a model must reach. Each bound is optional; an empty gate passes everything. */
+export interface GateOptions {
+  readonly minAccuracy?: number;
+  readonly minPrecision?: number;
+  readonly minRecall?: number;
+  readonly minF1?: number;
+  readonly minRocAuc?: number;
+  readonly maxLogLoss?: number;
+  /** Largest allowed 99th-percentile batch latency, in milliseconds. */
+  readonly maxP99Ms?: number;
+}
+
+/** One figure that missed its bound, and by how much. */
+export interface GateMiss {
+  readonly figure: string;
+  readonly bound: 'min' | 'max';
+  readonly required: number;
+  /** The measured value; null when the report could not compute it (ROC-AUC with one class). */
+  readonly actual: number | null;
+  /** How far it is on the wrong side of the bound (positive), null when the figure is missing. */
+  readonly by: number | null;
+}
+
+export interface GateResult {
+  readonly passed: boolean;
+  readonly misses: readonly GateMiss[];
+  readonly gate: GateOptions;
+}
+
+type Report = EvaluationReport | ClassifierEvaluationReport;
+const binary = (r: Report) => (r.task === 'binary-classification' ? r : undefined);
+
+/** Each bound, the figure it reads (F1 of a multi-class report is its macro F1; figures it lacks are unmeasured). */
+const BOUNDS: ReadonlyArray<readonly [keyof GateOptions, 'min' | 'max', string, (r: Report) => number | null | undefined]> = [
+  ['minAccuracy', 'min', 'accuracy', (r) => r.accuracy],
+  ['minPrecision', 'min', 'precision', (r) => binary(r)?.precision],
+  ['minRecall', 'min', 'recall', (r) => binary(r)?.recall],
+  ['minF1', 'min', 'f1', (r) => (r.task === 'classification' ? r.macroF1 : r.f1)],
+  ['minRocAuc', 'min', 'rocAuc', (r) => binary(r)?.rocAuc],
+  ['maxLogLoss', 'max', 'logLoss', (r) => binary(r)?.logLoss],
+  ['maxP99Ms', 'max', 'batchLatencyMs.p99', (r) => r.efficiency.batchLatencyMs.p99],
+];
+
+/** Checks an evaluation against a gate: which figures missed their bound, and by how much. */
+export function checkGate(report: Report, gate: GateOptions): GateResult {
+  const known = BOUNDS.map(([key]) => key as string);
+  for (const key of Object.keys(gate)) {
+    if (!known.includes(key)) throw new TributaryError('INVALID_PARAMS', { param: key, message: `Unknown gate bound '${key}'; the bounds are ${known.join(', ')}.` });
+  }
+  const misses: GateMiss[] = [];
+  for (const [key, bound, figure, read] of BOUNDS) {
+    const required = gate[key];
+    if (required === undefined) continue;
+    const actual = read(report);
+    if (actual === null || actual === undefined || Number.isNaN(actual)) {
+      misses.push({ figure, bound, required, actual: null, by: null });
+      continue;
+    }
+    const by = bound === 'min' ? required - actual : actual - required;
+    if (by > 0) misses.push({ figure, bound, required, actual, by });
+  }
+  return { passed: misses.length === 0, misses, gate };
+}
+
+/** "f1 0.9512 is 0.0188 below the minimum 0.97": one phrase per miss. */
+export function describeGateMiss(miss: GateMiss): string {
+  if (miss.actual === null) return `${miss.figure} could not be measured (required ${miss.bound === 'min' ? '≥' : '≤'} ${miss.required})`;
+  return `${miss.figure} ${round(miss.actual)} is ${round(miss.by!)} ${miss.bound === 'min' ? 'below the minimum' : 'above the maximum'} ${miss.required}`;
+}
+
+const round = (x: number) => Number(x.toPrecision(4));
