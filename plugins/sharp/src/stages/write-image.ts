@@ -1,15 +1,15 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { type Batch, type DataRecord, STAGE_PARAMS, type Stage, type StageContext, type Static, TributaryError, Type, defineStage, inject, injectable, stageSpec } from '@tributary/core';
+import { type Batch, type DataRecord, STAGE_PARAMS, type Stage, type StageContext, type Static, TributaryError, Type, defineStage, inject, injectable, pathParam, stageSpec } from '@tributary/core';
 import { EXTENSIONS, encodeParams, encodePixels, encodeProblem } from '../encode.js';
 import { type RawImage, describeField, mapImages } from '../image.js';
 
 export const WriteImageParams = Type.Object(
   {
     input: Type.String({ default: 'image' }),
-    /** The folder the files go to (made when missing). */
-    dir: Type.String({ minLength: 1 }),
+    /** The folder the files go to (made when missing). A spec file's relative path is taken from the spec's folder. */
+    dir: pathParam(),
     /** The field that names each file (its extension is added); without one, the file name of the record's `path`. */
     name: Type.String({ default: 'id' }),
     /** Added to every name, before the extension: `-edges` gives `cat-edges.png`. */
