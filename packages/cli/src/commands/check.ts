@@ -1,0 +1,12 @@
+import { type GlobalOptions, emit } from '../output.js';
+import { plan } from '../plan.js';
+import { loadSpec } from '../spec/load.js';
+
+/** `tributary check <spec>`: every check `run` makes before reading data, and nothing else. */
+export async function checkCommand(specFile: string, options: GlobalOptions & { readonly set?: readonly string[] }): Promise<void> {
+  const loaded = loadSpec(specFile, options.set);
+  const { runtime, stages } = await plan(loaded);
+  const plugins = runtime.plugins.map((p) => ({ name: p.name, version: p.version }));
+  runtime.dispose();
+  emit(options, { spec: loaded.file, ok: true, plugins, stages: stages.map((s) => s.kind) }, () => `${loaded.name}: ok — ${stages.length} stages (${stages.map((s) => s.kind).join(' → ')}), plugins ${plugins.map((p) => `${p.name}@${p.version}`).join(', ')}`);
+}

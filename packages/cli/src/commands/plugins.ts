@@ -1,0 +1,94 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { type GlobalOptions, emit, table } from '../output.js';
+import { type PackageJson, importFromProject, packageDir, readPackageJson } from '../project.js';
+
+export interface PluginsOptions extends GlobalOptions {
+  /** Only read package.json files: do not import the plugins (no kinds listed). */
+  readonly load?: boolean;
+}
+
+const PLUGIN_NAME = /^(@tributary\/plugin-[a-z0-9-]+|(@[a-z0-9-]+\/)?tributary-plugin-[a-z0-9-]+)$/;
+
+/** Names of the packages installed in the node_modules folders from `from` upwards that are Tributary plugins. */
+export function discoverPlugins(from: string): string[] {
+  const names = new Set<string>();
+  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
+    const modules = path.join(dir, 'node_modules');
+    for (const entry of fs.existsSync(modules) ? fs.readdirSync(modules) : []) {
+      const candidates = entry.startsWith('@') ? fs.readdirSync(path.join(modules, entry)).map((n) => `${entry}/${n}`) : [entry];
+      for (const name of candidates) {
+        if (PLUGIN_NAME.test(name)) names.add(name);
+      }
+    }
+    if (fs.existsSync(path.join(dir, 'package.json'))) {
+      const project = readPackageJson(dir);
+      for (const name of Object.keys({ ...project.dependencies, ...project.devDependencies })) {
+        const pkg = packageDir(name, dir);
+        if (pkg && (readPackageJson(pkg).keywords ?? []).includes('tributary-plugin')) names.add(name);
+      }
+    }
+    if (path.dirname(dir) === dir) break;
+  }
+  return [...names].sort();
+}
+
+/** Core's range check, from the project's core (which the plugins are loaded against anyway). */
+let check: ((version: string, range: string) => boolean) | undefined;
+async function satisfies(): Promise<(version: string, range: string) => boolean> {
+  check ??= ((await importFromProject('@tributary/core', process.cwd(), 'tributary plugins')) as { versionSatisfies: (v: string, r: string) => boolean }).versionSatisfies;
+  return check;
+}
+
+interface PluginRow {
+  readonly package: string;
+  readonly version: string | null;
+  readonly core: string | null;
+  readonly fits: boolean | null;
+  readonly kinds: string[] | null;
+  readonly problem: string | null;
+}
+
+/** `tributary plugins`: what is installed, its version, the core range it needs, and the stage kinds it registers. */
+export async function pluginsCommand(options: PluginsOptions): Promise<void> {
+  const cwd = process.cwd();
+  const coreDir = packageDir('@tributary/core', cwd);
+  const coreVersion = coreDir ? (readPackageJson(coreDir).version ?? null) : null;
+  const rows: PluginRow[] = [];
+  for (const name of discoverPlugins(cwd)) {
+    const dir = packageDir(name, cwd);
+    const pkg: PackageJson = dir ? readPackageJson(dir) : {};
+    const core = pkg.peerDependencies?.['@tributary/core'] ?? null;
+    const fits = core && coreVersion ? (await satisfies())(coreVersion, core) : null;
+    let kinds: string[] | null = null;
+    let problem: string | null = fits === false ? `needs @tributary/core ${core}, found ${coreVersion}` : null;
+    if (options.load !== false && fits !== false) {
+      try {
+        const module = await importFromProject(name, cwd, 'tributary plugins');
+        const { pluginOf } = await import('../plugins.js');
+        const plugin = pluginOf(name, module);
+        kinds = plugin.stages.map((s) => s.kind).sort();
+        if (coreVersion && !(await satisfies())(coreVersion, plugin.core)) problem = `registers for @tributary/core ${plugin.core}, found ${coreVersion}`;
+      } catch (error) {
+        problem = (error as Error).message;
+      }
+    }
+    rows.push({ package: name, version: pkg.version ?? null, core, fits, kinds, problem });
+  }
+  emit(options, { core: coreVersion, plugins: rows }, () => {
+    if (rows.length === 0) return `No Tributary plugins are installed in ${cwd}. Install one, e.g. npm install @tributary/plugin-natural`;
+    const lines = [
+      `@tributary/core ${coreVersion ?? '(not installed)'}`,
+      '',
+      table([
+        ['plugin', 'version', 'core range', 'fits', 'kinds'],
+        ...rows.map((r) => [r.package, r.version ?? '?', r.core ?? '?', r.fits === null ? '?' : r.fits ? 'yes' : 'NO', r.kinds ? String(r.kinds.length) : '-']),
+      ]),
+    ];
+    for (const r of rows) {
+      if (r.kinds?.length) lines.push('', `${r.package}: ${r.kinds.join(', ')}`);
+      if (r.problem) lines.push('', `${r.package}: ${r.problem}`);
+    }
+    return lines.join('\n');
+  });
+}

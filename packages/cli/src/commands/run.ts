@@ -1,0 +1,125 @@
+import path from 'node:path';
+import { type DataRecord, type Dataset, type ExecutionOptions, type GateResult, RunReport, checkGate, describeGateMiss } from '@tributary/core';
+import { RunFailed } from '../errors.js';
+import { type Report, describeReport, evaluate, metricsOf } from '../evaluate.js';
+import { type GlobalOptions, Progress, createLogger, emit, showEvents } from '../output.js';
+import { plan } from '../plan.js';
+import { openSource, resolvePathRef } from '../sources.js';
+import { loadSpec } from '../spec/load.js';
+
+export interface RunOptions extends GlobalOptions {
+  readonly set?: readonly string[];
+  /** Save here instead of the spec's `save` (relative to the working folder). */
+  readonly out?: string;
+  /** Fit and evaluate, but save nothing. */
+  readonly save?: boolean;
+}
+
+/** Counts records as they are read, on a progress task. */
+function counted(data: Dataset<DataRecord>, progress: Progress, label: string): { data: Dataset<DataRecord>; done: () => number; stop: () => void } {
+  const task = progress.task(label);
+  let n = 0;
+  return {
+    data: data.map((record) => {
+      task.update(++n);
+      return record;
+    }),
+    done: () => n,
+    stop: () => task.stop(),
+  };
+}
+
+/** The evaluation as stored in the artifact (`evaluation.json`) and printed by `inspect`. */
+function evaluationSummary(e: Report, fit: RunReport | undefined, seed: number, gate: GateResult | undefined, name: string | undefined) {
+  return {
+    ...(name ? { pipeline: name } : {}),
+    task: e.task,
+    ...metricsOf(e),
+    efficiency: e.efficiency,
+    test: e.run,
+    fit: fit?.toJSON() ?? null,
+    seed,
+    ...(gate ? { gate } : {}),
+  };
+}
+
+/** `tributary run <spec>`: fit the pipeline on the source, evaluate on the held-out part, check the gate, save. */
+export async function runCommand(specFile: string, options: RunOptions): Promise<void> {
+  const started = performance.now();
+  const loaded = loadSpec(specFile, options.set);
+  const { spec } = loaded;
+  const progress = new Progress(!options.quiet);
+  const logger = createLogger(options.logLevel ?? 'warn', progress);
+  const { runtime, stages } = await plan(loaded, { logger });
+  const off = showEvents(runtime.events, progress, logger);
+  const seed = spec.seed ?? 42;
+  const run = spec.run ?? {};
+  const execution: ExecutionOptions = {
+    ...(run.errorPolicy ? { errorPolicy: run.errorPolicy } : {}),
+    ...(run.deadLetter ? { deadLetterPath: resolvePathRef(run.deadLetter, loaded.dir) } : {}),
+    ...(run.batchSize ? { batchSize: run.batchSize } : {}),
+    ...(run.concurrency ? { concurrency: run.concurrency } : {}),
+  };
+  const out = options.save === false ? undefined : options.out ? path.resolve(options.out) : spec.save ? resolvePathRef(spec.save, loaded.dir) : undefined;
+  try {
+    const source = openSource(spec.source, loaded.dir);
+    let train = source;
+    let test: Dataset<DataRecord> | undefined;
+    if (spec.split) ({ train, test } = source.split({ test: spec.split.test, seed: spec.split.seed ?? seed, ...(spec.split.stratifyBy ? { stratifyBy: spec.split.stratifyBy } : {}) }));
+    else if (spec.test) test = openSource(spec.test, loaded.dir);
+    logger.info('run started', { spec: loaded.file, stages: stages.map((s) => s.kind), seed });
+
+    const reading = counted(train, progress, 'read');
+    const model = await runtime.pipeline(stages).fit(reading.data, execution);
+    let fitReport = model.fitReport;
+    if (!model.stages.some((s) => s.fitted)) {
+      // Nothing to learn: this is a processing job, so run every record through the stages.
+      fitReport = new RunReport();
+      await model.transform(reading.data, { ...execution, report: fitReport }).forEach(() => {});
+    }
+    reading.stop();
+
+    let evaluation: Report | undefined;
+    let gate: GateResult | undefined;
+    if (spec.evaluation && test) {
+      const scoring = counted(test, progress, 'evaluate');
+      evaluation = await evaluate(model, scoring.data, spec.evaluation, execution);
+      scoring.stop();
+      if (spec.evaluation.gate) gate = checkGate(evaluation, spec.evaluation.gate);
+    }
+    const summary = evaluation ? evaluationSummary(evaluation, fitReport, seed, gate, spec.name) : undefined;
+    const saved = out && (!gate || gate.passed) ? (await model.save(out, summary ? { evaluation: summary } : {}), out) : undefined;
+    await model.dispose();
+    progress.stop();
+
+    const result = {
+      ...(spec.name ? { pipeline: spec.name } : {}),
+      spec: loaded.file,
+      records: { train: fitReport?.toJSON() ?? null, test: evaluation?.run ?? null },
+      ...(evaluation ? { metrics: metricsOf(evaluation), efficiency: evaluation.efficiency } : {}),
+      ...(gate ? { gate } : {}),
+      artifact: saved ?? null,
+      seconds: (performance.now() - started) / 1000,
+      peakRssMB: process.resourceUsage().maxRSS / 1024,
+    };
+    emit(options, result, () => {
+      const lines: string[] = [];
+      const r = fitReport?.toJSON();
+      const reasons = (x: Record<string, unknown>) => (Object.keys(x).length ? ` ${JSON.stringify(x)}` : '');
+      if (r) lines.push(`${model.stages.some((s) => s.fitted) ? 'training' : 'processed'} records: ${r.input} read, ${r.output} ${model.stages.some((s) => s.fitted) ? 'used' : 'out'}, ${r.skipped} skipped, ${r.deadLettered} dead-lettered${reasons(r.rejections)}`);
+      if (r && Object.keys(r.warnings).length) lines.push(`  warnings (records kept):${reasons(r.warnings)}`);
+      if (evaluation) lines.push(...describeReport(evaluation));
+      if (gate) lines.push(gate.passed ? 'gate passed' : `gate FAILED: ${gate.misses.map(describeGateMiss).join('; ')}`);
+      lines.push(saved ? `saved to ${saved}` : out ? 'not saved (the gate failed)' : 'not saved (no save in the spec)');
+      lines.push(`took ${result.seconds.toFixed(1)} s`);
+      return lines.join('\n');
+    });
+    if (gate && !gate.passed) {
+      throw new RunFailed(`the model missed its gate, so it was not saved: ${gate.misses.map(describeGateMiss).join('; ')}. Improve the model or relax evaluation.gate in ${path.basename(loaded.file)}.`);
+    }
+  } finally {
+    progress.stop();
+    off();
+    runtime.dispose();
+  }
+}

@@ -1,0 +1,16 @@
+import { UsageError } from '../errors.js';
+import { importFromProject } from '../project.js';
+import type { GlobalOptions } from '../output.js';
+
+export interface ServeOptions extends GlobalOptions {
+  readonly port?: string;
+  readonly host?: string;
+}
+
+/** `tributary serve <artifact>`: hands the model to @tributary/serve when it is installed. */
+export async function serveCommand(dir: string, options: ServeOptions): Promise<void> {
+  const serve = await importFromProject('@tributary/serve', process.cwd(), 'tributary serve');
+  const run = serve.serveCommand;
+  if (typeof run !== 'function') throw new UsageError('The installed @tributary/serve has no serveCommand; install a version made for this CLI.');
+  await (run as (dir: string, options: ServeOptions) => Promise<void>)(dir, options);
+}

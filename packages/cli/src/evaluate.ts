@@ -1,0 +1,51 @@
+import {
+  type ClassifierEvaluationReport,
+  type DataRecord,
+  type Dataset,
+  type EvaluationReport,
+  type ExecutionOptions,
+  type PipelineModel,
+  evaluateBinaryClassifier,
+  evaluateClassifier,
+} from '@tributary/core';
+import type { EvaluationSpecValue } from './spec/schema.js';
+
+export type Report = EvaluationReport | ClassifierEvaluationReport;
+
+/** Evaluates a model as a spec's `evaluation` says (binary or multi-class), with the run's error policy. */
+export function evaluate(model: PipelineModel, data: Dataset<DataRecord>, spec: EvaluationSpecValue, execution: ExecutionOptions): Promise<Report> {
+  const common = {
+    ...(spec.label ? { label: spec.label } : {}),
+    ...(spec.batchSize ? { batchSize: spec.batchSize } : {}),
+    ...(execution.errorPolicy ? { errorPolicy: execution.errorPolicy } : {}),
+    ...(execution.deadLetterPath ? { deadLetterPath: execution.deadLetterPath } : {}),
+  };
+  if (spec.task === 'classification') {
+    return evaluateClassifier(model, data, { ...common, ...(spec.prediction ? { prediction: spec.prediction } : {}), ...(spec.classes ? { classes: spec.classes } : {}) });
+  }
+  return evaluateBinaryClassifier(model, data, { ...common, ...(spec.score ? { score: spec.score } : {}), ...(spec.threshold !== undefined ? { threshold: spec.threshold } : {}) });
+}
+
+/** The headline figures of a report (what `run --json` prints under `metrics`, and `inspect` shows). */
+export function metricsOf(e: Report): Record<string, unknown> {
+  if (e.task === 'classification') return { accuracy: e.accuracy, macroF1: e.macroF1, testRecords: e.testRecords, confusion: e.confusion, classes: e.classes };
+  return { accuracy: e.accuracy, precision: e.precision, recall: e.recall, f1: e.f1, rocAuc: e.rocAuc, logLoss: e.logLoss, testRecords: e.testRecords, confusion: e.confusion };
+}
+
+const fixed = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : x.toFixed(4));
+
+/** The report as lines for a person. */
+export function describeReport(e: Report): string[] {
+  const t = e.run;
+  const reasons = Object.keys(t.rejections).length ? ` ${JSON.stringify(t.rejections)}` : '';
+  const lines = [`test records: ${t.input} read, ${e.testRecords} scored, ${t.skipped} skipped${reasons}`];
+  if (e.task === 'classification') {
+    lines.push(`accuracy ${fixed(e.accuracy)}  macro F1 ${fixed(e.macroF1)}  (${e.classes.length} classes)`);
+    lines.push(`per class: ${e.classes.map((c) => `${c.label}: P ${fixed(c.precision)} R ${fixed(c.recall)}`).join(', ')}`);
+  } else {
+    lines.push(`accuracy ${fixed(e.accuracy)}  precision ${fixed(e.precision)}  recall ${fixed(e.recall)}  F1 ${fixed(e.f1)}  ROC-AUC ${fixed(e.rocAuc)}  log loss ${fixed(e.logLoss)}`);
+    lines.push(`confusion ${JSON.stringify(e.confusion)}`);
+  }
+  lines.push(`latency per batch of ${e.efficiency.batchSize}: p50 ${e.efficiency.batchLatencyMs.p50.toFixed(1)} ms, p99 ${e.efficiency.batchLatencyMs.p99.toFixed(1)} ms; ${Math.round(e.efficiency.recordsPerSecond)} records/s`);
+  return lines;
+}

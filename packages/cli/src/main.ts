@@ -1,0 +1,120 @@
+import { createRequire } from 'node:module';
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT, exitCodeOf, formatError } from './errors.js';
+import { type GlobalOptions, LOG_LEVELS } from './options.js';
+
+// Only commander is loaded up front: each command imports what it needs (core, plugins) when it runs,
+// so `tributary --help` answers at once.
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function program(): Command {
+  const cli = new Command('tributary')
+    .description('Run, evaluate, inspect, predict with and serve Tributary pipelines written as YAML or JSON specs.')
+    .version(version, '-V, --version')
+    .option('--json', 'print results as JSON on stdout (progress and logs stay on stderr)')
+    .addOption(new Option('--log-level <level>', 'structured (pino) logs on stderr at this level').choices(LOG_LEVELS).default('warn'))
+    .option('--verbose', 'print stack traces with errors')
+    .option('-q, --quiet', 'no progress output')
+    .showSuggestionAfterError()
+    .showHelpAfterError('(tributary --help lists the commands; tributary <command> --help explains one)')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.startsWith('error:') ? `tributary: ${text}` : text) })
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 ok, 1 the run failed (or missed its gate), 2 bad usage, spec or input.
+
+Examples:
+  tributary run examples/spam-filter/pipeline.yaml
+  tributary run pipeline.yaml --set source.limit=500 --set stages.5.params.epochs=2
+  tributary inspect artifacts/spam-filter --mermaid
+  echo '{"id":"m1","raw":"Subject: hello"}' | tributary predict artifacts/spam-filter`,
+    );
+
+  const globals = (command: Command) => command.optsWithGlobals<GlobalOptions & Record<string, unknown>>();
+
+  cli
+    .command('run')
+    .description('fit the pipeline of a spec, evaluate it on the held-out part, check its gate and save it')
+    .argument('<spec>', 'a pipeline spec (.yaml, .yml or .json)')
+    .option('--set <path=value>', 'override a value of the spec (repeatable), e.g. --set source.limit=300', collect)
+    .option('--out <dir>', "save the model here instead of the spec's save folder")
+    .option('--no-save', 'fit and evaluate, but save nothing')
+    .action(async (spec: string, _options, command: Command) => (await import('./commands/run.js')).runCommand(spec, globals(command)));
+
+  cli
+    .command('check')
+    .description('check a spec (format, plugins, stage kinds and params, data paths) without running it')
+    .argument('<spec>', 'a pipeline spec')
+    .option('--set <path=value>', 'override a value of the spec (repeatable)', collect)
+    .action(async (spec: string, _options, command: Command) => (await import('./commands/check.js')).checkCommand(spec, globals(command)));
+
+  cli
+    .command('eval')
+    .description('score a saved model on data')
+    .argument('<artifact>', 'the folder a model was saved to')
+    .requiredOption('--data <source>', "a folder of files, a .jsonl or .csv file, or a spec (its source's test part)")
+    .option('--part <part>', 'with a spec: test, train or all', 'test')
+    .option('--label <field>', 'the field holding the true class (default label)')
+    .option('--score <field>', 'the field the model writes its probability to (default score)')
+    .option('--threshold <p>', 'the score from which a record counts as class 1 (default 0.5)')
+    .option('--task <task>', 'binary-classification or classification (default: the task the model was evaluated on when saved)')
+    .option('--prediction <field>', 'for classification: the field the model writes its class to (default prediction)')
+    .action(async (artifact: string, _options, command: Command) => (await import('./commands/eval.js')).evalCommand(artifact, globals(command) as never));
+
+  cli
+    .command('predict')
+    .description('run records through a saved model: JSON Lines in (stdin or --input), one JSON line out per record')
+    .argument('<artifact>', 'the folder a model was saved to')
+    .option('--input <path>', 'read records from a .jsonl or .csv file or a folder of files instead of stdin')
+    .option('--fields <list>', "comma-separated fields to print with each id (default: what the last stage writes)")
+    .option('--batch-size <n>', 'records per batch', '64')
+    .action(async (artifact: string, _options, command: Command) => (await import('./commands/predict.js')).predictCommand(artifact, globals(command)));
+
+  cli
+    .command('inspect')
+    .description("show a saved model: manifest, versions, metrics, and the pipeline as a Mermaid diagram")
+    .argument('<artifact>', 'the folder a model was saved to')
+    .option('--mermaid', 'print only the Mermaid diagram')
+    .action(async (artifact: string, _options, command: Command) => (await import('./commands/inspect.js')).inspectCommand(artifact, globals(command)));
+
+  cli
+    .command('plugins')
+    .description('list the installed plugins: versions, the core range each needs, and their stage kinds')
+    .option('--no-load', 'read package.json files only (do not import the plugins)')
+    .action(async (_options, command: Command) => (await import('./commands/plugins.js')).pluginsCommand(globals(command)));
+
+  cli
+    .command('serve')
+    .description('serve a saved model over HTTP (needs @tributary/serve)')
+    .argument('<artifact>', 'the folder a model was saved to')
+    .option('--port <port>', 'port to listen on', '8080')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .action(async (artifact: string, _options, command: Command) => (await import('./commands/serve.js')).serveCommand(artifact, globals(command)));
+
+  cli
+    .command('schema')
+    .description('print the JSON Schema of pipeline specs (for editor completion)')
+    .action(async () => (await import('./commands/schema.js')).schemaCommand());
+
+  return cli;
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const cli = program();
+  try {
+    await cli.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are answers, not failures; anything else commander rejects is bad usage.
+      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    process.stderr.write(formatError(error, argv.includes('--verbose')));
+    process.exitCode = exitCodeOf(error);
+  }
+}
+
+await main(process.argv.slice(2));

@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { type DataRecord, type Dataset, csvRows, files, jsonLines } from '@tributary/core';
+import { UsageError } from './errors.js';
+import { packageDir } from './project.js';
+import type { PathRefValue, SourceSpecValue } from './spec/schema.js';
+
+/** A spec path made absolute: relative to the spec's folder, or inside an installed package. */
+export function resolvePathRef(ref: PathRefValue, from: string): string {
+  if (typeof ref === 'string') return path.resolve(from, ref);
+  const dir = packageDir(ref.package, from);
+  if (!dir) throw new UsageError(`The data package ${ref.package} is not installed in ${from} (or any folder above it). Install it: npm install ${ref.package}`);
+  return path.join(dir, ref.path ?? '');
+}
+
+/** The problem with a source's file or folder, or undefined when it is there. */
+export function sourceProblem(source: SourceSpecValue, from: string): string | undefined {
+  if (source.type === 'concat') return source.sources.map((s, i) => sourceProblem(s, from) && `sources.${i}: ${sourceProblem(s, from)}`).filter(Boolean).join('; ') || undefined;
+  let target: string;
+  try {
+    target = resolvePathRef(source.type === 'files' ? source.dir : source.path, from);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  const stat = fs.statSync(target, { throwIfNoEntry: false });
+  const wantDir = source.type === 'files';
+  if (!stat) return `${wantDir ? 'folder' : 'file'} ${target} does not exist; check the path (relative paths are taken from the spec's folder).`;
+  if (wantDir && !stat.isDirectory()) return `${target} is a file; a files source reads a folder.`;
+  if (!wantDir && !stat.isFile()) return `${target} is a folder; a ${source.type} source reads one file (use type: files for a folder).`;
+  return undefined;
+}
+
+/** The first `limit` records of a streamed text source (its length is not known up front). */
+function limited(data: Dataset<DataRecord>, limit: number | undefined): Dataset<DataRecord> {
+  return limit === undefined ? data : data.take(limit);
+}
+
+/** A spec's source as a Dataset. */
+export function openSource(source: SourceSpecValue, from: string): Dataset<DataRecord> {
+  switch (source.type) {
+    case 'files': {
+      const { type: _type, dir, ...options } = source;
+      return files({ ...options, dir: resolvePathRef(dir, from) });
+    }
+    case 'jsonl':
+      return limited(jsonLines(resolvePathRef(source.path, from)), source.limit);
+    case 'csv': {
+      const { type: _type, path: file, limit, ...options } = source;
+      return limited(csvRows(resolvePathRef(file, from), options), limit);
+    }
+    case 'concat':
+      return source.sources.map((s) => openSource(s, from)).reduce((a, b) => a.concat(b));
+  }
+}
+
+/** A source named on the command line by its path: a folder of files, a .jsonl/.ndjson or a .csv file. */
+export function sourceForPath(target: string): SourceSpecValue {
+  const absolute = path.resolve(target);
+  const stat = fs.statSync(absolute, { throwIfNoEntry: false });
+  if (!stat) throw new UsageError(`${target} does not exist. Give a folder of files, a .jsonl file or a .csv file.`);
+  if (stat.isDirectory()) return { type: 'files', dir: absolute };
+  if (/\.(jsonl|ndjson)$/i.test(absolute)) return { type: 'jsonl', path: absolute };
+  if (/\.csv$/i.test(absolute)) return { type: 'csv', path: absolute };
+  throw new UsageError(`${target}: unknown data format. Give a folder of files, a .jsonl/.ndjson file, a .csv file, or a pipeline spec (.yaml/.json) whose source to use.`);
+}
