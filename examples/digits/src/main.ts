@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isTributaryError, streamLogger } from '@tributary/core';
+import { writeDigitImages } from './collect.js';
 import { classifyDigits, trainDigits } from './digits.js';
 
 const HELP = `Writes the mnist package's digits as PNG files, trains a convolutional network on them through the
@@ -12,6 +13,7 @@ test split, saves it, and classifies PNG files given with --predict.
   --epochs N       training epochs (default 10)
   --predict FILE   an image to classify with the saved model (repeatable; white digit on black)
   --no-train       only classify, with the model already saved at --out
+  --collect        only write the PNG files (for: tributary run examples/digits/pipeline.yaml)
   --help`;
 
 class UsageError extends Error {}
@@ -26,6 +28,7 @@ async function main(): Promise<void> {
         epochs: { type: 'string', default: '10' },
         predict: { type: 'string', multiple: true },
         'no-train': { type: 'boolean', default: false },
+        collect: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -44,6 +47,13 @@ async function main(): Promise<void> {
   const predict = (values.predict ?? []).map((file) => path.resolve(cwd, file));
   const say = (line: string) => process.stderr.write(`${line}\n`);
   let summary: Record<string, unknown> = {};
+  if (values.collect) {
+    const images = path.resolve(cwd, values.images!);
+    const counts = await writeDigitImages(images);
+    say(`wrote ${counts.train} training and ${counts.test} test PNGs to ${images}`);
+    process.stdout.write(`${JSON.stringify({ ...counts, images })}\n`);
+    return;
+  }
   if (!values['no-train']) {
     const result = await trainDigits({ images: path.resolve(cwd, values.images!), out, epochs, logger: streamLogger('warn'), progress: say });
     await result.model.dispose();
