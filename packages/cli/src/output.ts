@@ -22,6 +22,7 @@ export interface Task {
 export class Progress {
   private readonly bars: cliProgress.MultiBar | undefined;
   private readonly plain: boolean;
+  private stopped = false;
 
   constructor(
     enabled: boolean,
@@ -30,7 +31,7 @@ export class Progress {
     this.plain = enabled && !stream.isTTY;
     this.bars =
       enabled && stream.isTTY
-        ? new cliProgress.MultiBar({ stream, hideCursor: true, clearOnComplete: false, stopOnComplete: false, fps: 8, format: ' {label} {bar} {value}/{total} {info}', barsize: 24, autopadding: true }, cliProgress.Presets.shades_classic)
+        ? new cliProgress.MultiBar({ stream, hideCursor: false, clearOnComplete: false, stopOnComplete: false, fps: 8, format: ' {label} {bar} {value}/{total} {info}', barsize: 24, autopadding: true }, cliProgress.Presets.shades_classic)
         : undefined;
   }
 
@@ -45,7 +46,8 @@ export class Progress {
       };
     }
     if (!this.plain) return { update() {}, total() {}, stop() {} };
-    let last = 0;
+    // The first line comes after the first interval: a task that ends sooner prints once, at its end.
+    let last = Date.now();
     let printed = -1;
     let of = total;
     let state = { done: 0, info: '' };
@@ -75,7 +77,10 @@ export class Progress {
     else this.stream.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
+  /** Stops the bars (once: stopping again would redraw them over what was printed since). */
   stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
     this.bars?.stop();
   }
 }

@@ -9,7 +9,13 @@ export interface ServeOptions extends GlobalOptions {
 
 /** `tributary serve <artifact>`: hands the model to @tributary/serve when it is installed. */
 export async function serveCommand(dir: string, options: ServeOptions): Promise<void> {
-  const serve = await importFromProject('@tributary/serve', process.cwd(), 'tributary serve');
+  let serve: Record<string, unknown>;
+  try {
+    serve = await importFromProject('@tributary/serve', process.cwd(), 'tributary serve');
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    throw new UsageError(`${error.message}. (@tributary/serve is not released yet; until it is, load the model with createRuntime({ plugins }).load('${dir}') and call model.predict() from your own server.)`);
+  }
   const run = serve.serveCommand;
   if (typeof run !== 'function') throw new UsageError('The installed @tributary/serve has no serveCommand; install a version made for this CLI.');
   await (run as (dir: string, options: ServeOptions) => Promise<void>)(dir, options);
