@@ -49,7 +49,7 @@ export const CsvSource = Type.Object(
     delimiter: Type.Optional(Type.String({ minLength: 1, maxLength: 1 })),
     header: Type.Optional(Type.Boolean()),
     columns: Type.Optional(Type.Array(Type.String())),
-    numbers: Type.Optional(Type.Boolean({ description: 'Turn unquoted numeric cells into numbers. Default true.' })),
+    numbers: Type.Optional(Type.Boolean({ description: 'Turn unquoted plain decimal cells into numbers (codes with a leading zero, like 007, stay text). Default true.' })),
     limit: Type.Optional(Limit),
   },
   { additionalProperties: false, description: 'A CSV file with a header row (or `columns`).' },

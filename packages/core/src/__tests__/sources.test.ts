@@ -64,12 +64,15 @@ describe('jsonLines() and csvRows()', () => {
     expect(await codeOf(jsonLines(path.join(dir, 'none.jsonl')).collect())).toBe('SOURCE_NOT_FOUND');
   });
 
-  it('CSV: header, BOM, CRLF, quoted commas and newlines; unquoted numbers become numbers, quoted cells stay text', async () => {
-    const file = write('a.csv', '\uFEFFid,text,n\r\n1,"hello, world",3.5\r\n2,"two\r\nlines","007"\r\n3,,x\r\n');
+  it('CSV: header, BOM, CRLF, quoted commas and newlines; plain numbers become numbers, codes and quoted cells stay text', async () => {
+    const file = write('a.csv', '\uFEFFid,text,n\r\n1,"hello, world",3.5\r\n2,"two\r\nlines","7"\r\n3,,007\r\n4,x,-1e3\r\n5,y, 5\r\n6,z,0x1F\r\n');
     expect(await csvRows(file).collect()).toEqual([
       { id: 1, text: 'hello, world', n: 3.5 },
-      { id: 2, text: 'two\r\nlines', n: '007' },
-      { id: 3, text: '', n: 'x' },
+      { id: 2, text: 'two\r\nlines', n: '7' },
+      { id: 3, text: '', n: '007' },
+      { id: 4, text: 'x', n: -1000 },
+      { id: 5, text: 'y', n: ' 5' },
+      { id: 6, text: 'z', n: '0x1F' },
     ]);
     const semi = write('b.csv', 'a;b\n1;2\n');
     expect(await csvRows(semi, { delimiter: ';', header: false, columns: ['x', 'y'], numbers: false }).collect()).toEqual([{ x: 'a', y: 'b' }, { x: '1', y: '2' }]);

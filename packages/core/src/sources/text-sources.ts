@@ -49,9 +49,15 @@ export interface CsvOptions {
   /** The first row names the columns (default); or `false` with `columns` naming them. */
   readonly header?: boolean;
   readonly columns?: readonly string[];
-  /** Turn numeric cells into numbers (default true); other cells stay strings. */
+  /**
+   * Turn unquoted cells written as plain decimal numbers into numbers (default true). Cells a number
+   * would change stay text: quoted ones, and ones with a leading zero (`007`, a code) or a sign `+`.
+   */
   readonly numbers?: boolean;
 }
+
+/** A decimal number whose text a number keeps: no leading zeros, no `+`, no hex, no spaces. */
+const PLAIN_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 
 /** Records from a CSV file, streamed: quoting, CRLF, quoted newlines and a UTF-8 BOM handled by csv-parse. */
 export function csvRows(file: string, options: CsvOptions = {}): Dataset<DataRecord> {
@@ -66,7 +72,7 @@ export function csvRows(file: string, options: CsvOptions = {}): Dataset<DataRec
         delimiter: options.delimiter ?? ',',
         columns: options.header === false ? [...options.columns!] : true,
         skip_empty_lines: true,
-        cast: options.numbers === false ? false : (value, context) => (context.quoting || value.trim() === '' || !Number.isFinite(Number(value)) ? value : Number(value)),
+        cast: options.numbers === false ? false : (value, context) => (!context.quoting && PLAIN_NUMBER.test(value) && Number.isFinite(Number(value)) ? Number(value) : value),
       }),
     );
     try {
