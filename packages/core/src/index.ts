@@ -39,7 +39,7 @@ export { systemClock } from './services/clock.js';
 export type { Clock } from './services/clock.js';
 export { ARTIFACT_STORE, CLOCK, EVENTS, LOGGER, RANDOM, STAGE_KIND, STAGE_PARAMS } from './services/tokens.js';
 
-export { FileArtifactStore } from './artifacts/artifact-store.js';
+export { FileArtifactStore, saveTargetProblem } from './artifacts/artifact-store.js';
 export type { ArtifactStore } from './artifacts/artifact-store.js';
 export { readArtifact, sha256, writeArtifact } from './artifacts/artifact.js';
 export type { ArtifactContents } from './artifacts/artifact.js';
@@ -48,8 +48,10 @@ export type { Manifest, StageEntry } from './artifacts/manifest.js';
 
 export { files, listFiles } from './sources/files.js';
 export type { FileEntry, FileSourceOptions, FolderLabels } from './sources/files.js';
-export { csvRows, jsonLines, parseJsonLine } from './sources/text-sources.js';
-export type { CsvOptions } from './sources/text-sources.js';
+export { csvRows, jsonLines, parseJsonLine, sourceProblem } from './sources/text-sources.js';
+export type { CsvOptions, JsonLinesOptions, OnSourceProblem, SourceProblem } from './sources/text-sources.js';
+export { MAX_LINE_BYTES, readLines } from './sources/lines.js';
+export type { Line } from './sources/lines.js';
 
 export { Execution } from './pipeline/execution.js';
 export type { ErrorPolicy, ExecutionOptions } from './pipeline/execution.js';

@@ -35,6 +35,7 @@ describe('checkGate', () => {
     f1: 0.85,
     rocAuc: null,
     logLoss: 0.3,
+    testRecords: 100,
     efficiency: { batchLatencyMs: { p50: 5, p95: 9, p99: 25 } },
   } as unknown as EvaluationReport;
 
@@ -48,7 +49,15 @@ describe('checkGate', () => {
       ['batchLatencyMs.p99', 25, 5],
     ]);
     expect(describeGateMiss(result.misses[0]!)).toBe('f1 0.85 is 0.05 below the minimum 0.9');
-    expect(describeGateMiss(result.misses[1]!)).toBe('rocAuc could not be measured (required ≥ 0.5)');
+    expect(describeGateMiss(result.misses[1]!)).toMatch(/^rocAuc could not be measured \(required ≥ 0\.5/);
     expect(() => checkGate(report, { minF2: 1 } as never)).toThrow(/Unknown gate bound 'minF2'/);
+  });
+
+  it('fails every bound when no test record was scored: empty counts are not a measurement', () => {
+    // The figures of an empty evaluation (accuracy 0, log loss 0) would pass a maximum; they must not.
+    const empty = { ...report, testRecords: 0, accuracy: 0, logLoss: 0 } as unknown as EvaluationReport;
+    const result = checkGate(empty, { maxLogLoss: 0.1 });
+    expect(result.passed).toBe(false);
+    expect(result.misses).toEqual([{ figure: 'logLoss', bound: 'max', required: 0.1, actual: null, by: null }]);
   });
 });

@@ -80,3 +80,25 @@ describe('jsonLines() and csvRows()', () => {
     await expect(csvRows(ragged).collect()).rejects.toThrow(/c\.csv, line 3/);
   });
 });
+
+describe('readLines and sources that go on past bad lines', () => {
+  it('splits on LF across chunk boundaries, drops CR and a leading BOM, and reports an over-long line without holding it', async () => {
+    const { readLines } = await import('@tributary/core');
+    const chunks = ['\uFEFFab', 'c\r\nde', 'f\n', 'x'.repeat(50), 'y'.repeat(50), '\nlast'].map((c) => Buffer.from(c));
+    const lines = [];
+    for await (const line of readLines(chunks, 64)) lines.push(line);
+    expect(lines).toEqual([{ line: 1, text: 'abc' }, { line: 2, text: 'def' }, { line: 3, tooLong: 100 }, { line: 4, text: 'last' }]);
+  });
+
+  it('with onProblem, a JSON Lines file or CSV file yields every good record and hands over each bad line with its number', async () => {
+    const problems: Array<{ line?: number; code: string }> = [];
+    const onProblem = (p: { line?: number; code: string }) => problems.push({ line: p.line, code: p.code });
+    const file = write('mixed.jsonl', `{"id":1}\nnot json\n{"id":3,"x":"${'z'.repeat(200)}"}\n[4]\n{"id":5}\n`);
+    expect(await jsonLines(file, { onProblem, maxLineBytes: 100 }).collect()).toEqual([{ id: 1 }, { id: 5 }]);
+    expect(problems).toEqual([{ line: 2, code: 'INVALID_DATA' }, { line: 3, code: 'INVALID_DATA' }, { line: 4, code: 'INVALID_DATA' }]);
+    problems.length = 0;
+    const csv = write('ragged.csv', 'a,b\n1,2\n3\n4,5\n');
+    expect(await csvRows(csv, { onProblem }).collect()).toEqual([{ a: 1, b: 2 }, { a: 4, b: 5 }]);
+    expect(problems).toEqual([{ line: 3, code: 'INVALID_DATA' }]);
+  });
+});

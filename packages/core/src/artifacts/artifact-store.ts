@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,22 +14,30 @@ export interface ArtifactStore {
   readFile(dir: string, relative: string): Promise<Uint8Array>;
 }
 
-/** Only an empty folder or an earlier artifact (one with a manifest) may be replaced by a save. */
-async function assertReplaceable(target: string): Promise<void> {
-  const stat = await fs.lstat(target).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
-    throw error;
-  });
-  if (!stat) return;
-  if (!stat.isDirectory()) {
-    throw new TributaryError('ARTIFACT_UNSAFE_PATH', { message: `Refusing to save a model as ${target}: a file (not a folder) is already there. Choose another path or remove it.` });
+/**
+ * Why a model may not be saved as `dir`, or undefined when it may: only a new path, an empty folder
+ * or an earlier model (a folder with a manifest) may be written, never the current, home or root
+ * folder. Checked again, atomically enough, by the save itself; exported so tools can check a
+ * target before a long fit rather than after it.
+ */
+export function saveTargetProblem(dir: string): string | undefined {
+  if (typeof dir !== 'string' || dir.trim() === '') return 'no folder was given to save the model to';
+  const target = path.resolve(dir);
+  if (target === path.dirname(target) || target === path.resolve(process.cwd()) || target === path.resolve(os.homedir())) {
+    return `${target} is the current, home or root folder, which saving would replace; name a folder of its own, e.g. ${path.join(target, 'model')}`;
   }
-  const entries = await fs.readdir(target);
+  let stat: fsSync.Stats | undefined;
+  try {
+    stat = fsSync.lstatSync(target);
+  } catch {
+    return undefined;
+  }
+  if (!stat.isDirectory()) return `${target} is a file (not a folder); choose another path or remove it`;
+  const entries = fsSync.readdirSync(target);
   if (entries.length > 0 && !entries.includes('tributary.json')) {
-    throw new TributaryError('ARTIFACT_UNSAFE_PATH', {
-      message: `Refusing to save a model into ${target}: the folder holds other files (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}) and no tributary.json, so it is not an earlier model that may be replaced. Choose an empty or new folder.`,
-    });
+    return `${target} holds other files (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}) and no tributary.json, so it is not an earlier model that may be replaced; choose an empty or new folder`;
   }
+  return undefined;
 }
 
 /**
@@ -43,12 +52,8 @@ export class FileArtifactStore implements ArtifactStore {
     }
     const target = path.resolve(dir);
     const parent = path.dirname(target);
-    if (target === parent || target === path.resolve(process.cwd()) || target === path.resolve(os.homedir())) {
-      throw new TributaryError('ARTIFACT_UNSAFE_PATH', {
-        message: `Refusing to save a model as ${target}: it is the current, home or root folder, which saving would replace. Name a folder of its own, e.g. ${path.join(target, 'model')}.`,
-      });
-    }
-    await assertReplaceable(target);
+    const problem = saveTargetProblem(target);
+    if (problem) throw new TributaryError('ARTIFACT_UNSAFE_PATH', { message: `Refusing to save a model there: ${problem}.` });
     await fs.mkdir(parent, { recursive: true });
     const suffix = crypto.randomBytes(4).toString('hex');
     const temp = `${target}.tmp-${suffix}`;

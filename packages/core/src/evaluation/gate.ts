@@ -52,10 +52,12 @@ export function checkGate(report: Report, gate: GateOptions): GateResult {
     if (!known.includes(key)) throw new TributaryError('INVALID_PARAMS', { param: key, message: `Unknown gate bound '${key}'; the bounds are ${known.join(', ')}.` });
   }
   const misses: GateMiss[] = [];
+  // With no record scored, every figure is an artefact of empty counts, not a measurement.
+  const measured = report.testRecords > 0;
   for (const [key, bound, figure, read] of BOUNDS) {
     const required = gate[key];
     if (required === undefined) continue;
-    const actual = read(report);
+    const actual = measured ? read(report) : null;
     if (actual === null || actual === undefined || Number.isNaN(actual)) {
       misses.push({ figure, bound, required, actual: null, by: null });
       continue;
@@ -68,7 +70,7 @@ export function checkGate(report: Report, gate: GateOptions): GateResult {
 
 /** "f1 0.9512 is 0.0188 below the minimum 0.97": one phrase per miss. */
 export function describeGateMiss(miss: GateMiss): string {
-  if (miss.actual === null) return `${miss.figure} could not be measured (required ${miss.bound === 'min' ? '≥' : '≤'} ${miss.required})`;
+  if (miss.actual === null) return `${miss.figure} could not be measured (required ${miss.bound === 'min' ? '≥' : '≤'} ${miss.required}; with no test record scored, nothing can be)`;
   return `${miss.figure} ${round(miss.actual)} is ${round(miss.by!)} ${miss.bound === 'min' ? 'below the minimum' : 'above the maximum'} ${miss.required}`;
 }
 

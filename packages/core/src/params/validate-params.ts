@@ -60,6 +60,13 @@ function discriminator(schema: TSchema): { key: string; members: Array<{ schema:
   return undefined;
 }
 
+/** A value as the user wrote it: JSON, except that numbers JSON cannot hold (1e400, NaN) keep their name. */
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  return JSON.stringify(value) ?? String(value);
+}
+
 /** One TypeBox error as a problem the user can act on. */
 function describe(error: ValueError, param: string, what: 'param' | 'field'): ParamProblem[] {
   const union = discriminator(error.schema);
@@ -74,7 +81,7 @@ function describe(error: ValueError, param: string, what: 'param' | 'field'): Pa
       message: `field '${param}.${union.key}' must be one of ${choices.map((c) => JSON.stringify(c)).join(', ')} (got ${tag === undefined ? 'nothing' : JSON.stringify(tag)}${suggestion ? `; did you mean ${JSON.stringify(suggestion)}?` : ''})`,
     }];
   }
-  const got = error.value === undefined ? 'nothing' : JSON.stringify(error.value);
+  const got = show(error.value);
   const choices = literalChoices(error.schema);
   if (choices) {
     const suggestion = typeof error.value === 'string' ? closest(error.value, choices.filter((c): c is string => typeof c === 'string')) : undefined;

@@ -5,6 +5,7 @@ import { glob } from 'tinyglobby';
 import { Dataset } from '../dataset/dataset.js';
 import { TributaryError } from '../errors/tributary-error.js';
 import type { DataRecord } from '../record/record.js';
+import { type OnSourceProblem, sourceProblem } from './text-sources.js';
 
 /** How a file source labels its records from the first folder of each file's path. */
 export type FolderLabels = 'folder' | Readonly<Record<string, string | number | boolean>>;
@@ -29,6 +30,8 @@ export interface FileSourceOptions {
   readonly limit?: number;
   /** Put before every id, to keep the ids of several folders apart (`boats/` gives `boats/image`). */
   readonly idPrefix?: string;
+  /** Go on past files that cannot be read (permissions, removed meanwhile), handing each to this function. */
+  readonly onProblem?: OnSourceProblem;
 }
 
 /** A file of a file source: id (its path relative to the folder, without the extension), path, size and mtime. */
@@ -111,14 +114,18 @@ export function files(options: FileSourceOptions): Dataset<DataRecord> {
   return Dataset.from(async function* () {
     for (const { relative, absolute } of await listFiles(options)) {
       const label = labelOf?.(relative);
-      const stat = await fs.stat(absolute);
-      const record: Record<string, unknown> = {
-        id: `${options.idPrefix ?? ''}${relative.slice(0, relative.length - path.posix.extname(relative).length)}`,
-        path: absolute,
-        size: stat.size,
-        mtime: stat.mtime.toISOString(),
-      };
-      if (content !== 'none') record[field] = content === 'text' ? await fs.readFile(absolute, 'utf8') : await fs.readFile(absolute);
+      const id = `${options.idPrefix ?? ''}${relative.slice(0, relative.length - path.posix.extname(relative).length)}`;
+      let record: Record<string, unknown>;
+      try {
+        const stat = await fs.stat(absolute);
+        record = { id, path: absolute, size: stat.size, mtime: stat.mtime.toISOString() };
+        if (content === 'none') await fs.access(absolute, fs.constants.R_OK);
+        else record[field] = content === 'text' ? await fs.readFile(absolute, 'utf8') : await fs.readFile(absolute);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        sourceProblem({ code: 'SOURCE_UNREADABLE', source: absolute, id, message: `The file ${absolute} cannot be read (${code}). Check its permissions, or exclude it.` }, options.onProblem, error);
+        continue;
+      }
       if (labelOf) record.label = label;
       yield record as DataRecord;
     }

@@ -1,9 +1,33 @@
 import fs from 'node:fs';
-import readline from 'node:readline';
 import { parse } from 'csv-parse';
 import { Dataset } from '../dataset/dataset.js';
-import { TributaryError } from '../errors/tributary-error.js';
+import { type ErrorCode, TributaryError } from '../errors/tributary-error.js';
 import type { DataRecord } from '../record/record.js';
+import { MAX_LINE_BYTES, readLines } from './lines.js';
+
+/** A line, row or file of a source that could not be read as a record. */
+export interface SourceProblem {
+  readonly code: ErrorCode;
+  readonly message: string;
+  /** The file it is in. */
+  readonly source: string;
+  /** Its 1-based line (JSON Lines, CSV). */
+  readonly line?: number;
+  /** Its id (a file of a files source). */
+  readonly id?: string;
+}
+
+/**
+ * What a source does with a line it cannot read: throw (the default, a TributaryError naming the file
+ * and line), or hand the problem to this function and go on with the next one.
+ */
+export type OnSourceProblem = (problem: SourceProblem) => void;
+
+/** Raises a source problem, or hands it on when the caller asked to go on. */
+export function sourceProblem(problem: SourceProblem, onProblem: OnSourceProblem | undefined, cause?: unknown): void {
+  if (!onProblem) throw new TributaryError(problem.code, { message: problem.message, ...(cause === undefined ? {} : { cause }), details: { source: problem.source, ...(problem.line === undefined ? {} : { line: problem.line }) } });
+  onProblem(problem);
+}
 
 async function checkFile(file: string): Promise<void> {
   const stat = await fs.promises.stat(file).catch(() => undefined);
@@ -13,6 +37,9 @@ async function checkFile(file: string): Promise<void> {
       details: { path: file },
     });
   }
+  await fs.promises.access(file, fs.constants.R_OK).catch((error: NodeJS.ErrnoException) => {
+    throw new TributaryError('SOURCE_UNREADABLE', { message: `The file ${file} cannot be read (${error.code ?? error.message}). Check its permissions.`, details: { path: file }, cause: error });
+  });
 }
 
 /** Parses one JSON Lines line into a record, or says which line of which file is wrong. */
@@ -29,16 +56,29 @@ export function parseJsonLine(line: string, where: string): DataRecord {
   return value as DataRecord;
 }
 
+export interface JsonLinesOptions {
+  /** Go on past lines that are not JSON objects (or too long), handing each to this function. */
+  readonly onProblem?: OnSourceProblem;
+  /** Longer lines are problems rather than records. Default 64 MiB. */
+  readonly maxLineBytes?: number;
+}
+
 /** Records from a JSON Lines file (one object per line; blank lines ignored), streamed. */
-export function jsonLines(file: string): Dataset<DataRecord> {
+export function jsonLines(file: string, options: JsonLinesOptions = {}): Dataset<DataRecord> {
+  const max = options.maxLineBytes ?? MAX_LINE_BYTES;
   return Dataset.from(async function* () {
     await checkFile(file);
-    const lines = readline.createInterface({ input: fs.createReadStream(file, 'utf8'), crlfDelay: Infinity });
-    let n = 0;
-    for await (const line of lines) {
-      n++;
-      if (line.trim() === '') continue;
-      yield parseJsonLine(n === 1 ? line.replace(/^\uFEFF/, '') : line, `Line ${n} of ${file}`);
+    for await (const entry of readLines(fs.createReadStream(file), max)) {
+      if ('tooLong' in entry) {
+        sourceProblem({ code: 'INVALID_DATA', source: file, line: entry.line, message: `Line ${entry.line} of ${file} is ${entry.tooLong} bytes long, more than the ${max} a record may take. Split the record, or raise maxLineBytes.` }, options.onProblem);
+        continue;
+      }
+      if (entry.text.trim() === '') continue;
+      try {
+        yield parseJsonLine(entry.text, `Line ${entry.line} of ${file}`);
+      } catch (error) {
+        sourceProblem({ code: 'INVALID_DATA', source: file, line: entry.line, message: (error as Error).message }, options.onProblem, error);
+      }
     }
   });
 }
@@ -54,6 +94,10 @@ export interface CsvOptions {
    * would change stay text: quoted ones, and ones with a leading zero (`007`, a code) or a sign `+`.
    */
   readonly numbers?: boolean;
+  /** Go on past rows that do not parse (a wrong number of cells, a broken quote), handing each to this function. */
+  readonly onProblem?: OnSourceProblem;
+  /** Put each row's (last) line number in this field, e.g. to cite it or to order rows among reported problems. */
+  readonly lineField?: string;
 }
 
 /** A decimal number whose text a number keeps: no leading zeros, no `+`, no hex, no spaces. */
@@ -64,6 +108,10 @@ export function csvRows(file: string, options: CsvOptions = {}): Dataset<DataRec
   if (options.header === false && !options.columns?.length) {
     throw new TributaryError('INVALID_PARAMS', { param: 'columns', message: 'A CSV source without a header row needs `columns` naming its columns in order.' });
   }
+  const describe = (error: unknown) => {
+    const line = (error as { lines?: number }).lines;
+    return { line, message: `${file}${line ? `, line ${line}` : ''}: ${(error as Error).message}. Fix the row, or check the delimiter and quoting.` };
+  };
   return Dataset.from(async function* () {
     await checkFile(file);
     const parser = fs.createReadStream(file).pipe(
@@ -72,14 +120,29 @@ export function csvRows(file: string, options: CsvOptions = {}): Dataset<DataRec
         delimiter: options.delimiter ?? ',',
         columns: options.header === false ? [...options.columns!] : true,
         skip_empty_lines: true,
+        info: options.lineField !== undefined,
+        ...(options.onProblem
+          ? {
+              skip_records_with_error: true,
+              on_skip: (error: unknown) => {
+                const { line, message } = describe(error);
+                options.onProblem!({ code: 'INVALID_DATA', source: file, ...(line ? { line } : {}), message });
+              },
+            }
+          : {}),
         cast: options.numbers === false ? false : (value, context) => (!context.quoting && PLAIN_NUMBER.test(value) && Number.isFinite(Number(value)) ? Number(value) : value),
       }),
     );
     try {
-      for await (const row of parser) yield row as DataRecord;
+      for await (const row of parser) {
+        if (options.lineField === undefined) yield row as DataRecord;
+        else {
+          const { info, record } = row as { info: { lines: number }; record: Record<string, unknown> };
+          yield { ...record, [options.lineField]: info.lines } as DataRecord;
+        }
+      }
     } catch (error) {
-      const line = (error as { lines?: number }).lines;
-      throw new TributaryError('INVALID_DATA', { message: `${file}${line ? `, line ${line}` : ''}: ${(error as Error).message}. Fix the row, or check the delimiter and quoting.`, cause: error });
+      throw new TributaryError('INVALID_DATA', { message: describe(error).message, cause: error });
     }
   });
 }
