@@ -51,10 +51,34 @@ function isCoded(error: unknown): error is CodedError {
   return error instanceof Error && typeof (error as { code?: unknown }).code === 'string' && (error as { name?: string }).name === 'TributaryError';
 }
 
+/** A Node.js system error (a failed file operation): `code` like EACCES, with the call and path. */
+interface SystemError {
+  readonly code: string;
+  readonly syscall?: string;
+  readonly path?: string;
+  readonly message: string;
+}
+
+const SYSTEM_HINTS: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied; check the permissions of the file or folder',
+  EPERM: 'not permitted; check the permissions of the file or folder',
+  ENOENT: 'no such file or folder; check the path',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EISDIR: 'it is a folder, where a file was expected',
+  ENOSPC: 'the disk is full',
+  EMFILE: 'too many open files; raise the limit (ulimit -n) or lower concurrency',
+  EROFS: 'the file system is read-only',
+};
+
+function isSystemError(error: unknown): error is SystemError {
+  return error instanceof Error && typeof (error as { code?: unknown }).code === 'string' && typeof (error as { syscall?: unknown }).syscall === 'string';
+}
+
 /** The exit code for an error that reached the top of a command. */
 export function exitCodeOf(error: unknown): number {
   if (error instanceof UsageError) return EXIT.usage;
   if (isCoded(error) && USAGE_CODES.has(error.code)) return EXIT.usage;
+  if (isSystemError(error) && ['EACCES', 'EPERM', 'ENOENT', 'ENOTDIR', 'EISDIR'].includes(error.code)) return EXIT.usage;
   return EXIT.failed;
 }
 
@@ -69,6 +93,10 @@ export function formatError(error: unknown, verbose: boolean): string {
     lines.push(`tributary: ${error.code}${where ? ` (${where})` : ''}: ${error.message}`);
   } else if (error instanceof RunFailed) {
     lines.push(`tributary: ${error.message}`);
+  } else if (isSystemError(error)) {
+    lines.push(`tributary: cannot ${error.syscall}${error.path ? ` ${error.path}` : ''}: ${SYSTEM_HINTS[error.code] ?? error.code}.`);
+  } else if (error instanceof RangeError && /Invalid string length|Array buffer allocation failed/.test(error.message)) {
+    lines.push('tributary: a value in the input is too large to hold in memory (a line or file of hundreds of megabytes). Split it, or leave it out.');
   } else {
     lines.push(`tributary: unexpected failure: ${error instanceof Error ? error.message : String(error)}. Run again with --verbose for the stack trace, and report it if it persists.`);
   }

@@ -103,6 +103,11 @@ Examples:
 }
 
 async function main(argv: readonly string[]): Promise<void> {
+  // A reader that stops early (`| head`) closes the pipe: that ends the command, quietly and successfully.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(EXIT.ok);
+    throw error;
+  });
   const cli = program();
   try {
     await cli.parseAsync(argv, { from: 'user' });

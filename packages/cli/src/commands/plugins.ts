@@ -11,21 +11,36 @@ export interface PluginsOptions extends GlobalOptions {
 const PLUGIN_NAME = /^(@tributary\/plugin-[a-z0-9-]+|(@[a-z0-9-]+\/)?tributary-plugin-[a-z0-9-]+)$/;
 
 /** Names of the packages installed in the node_modules folders from `from` upwards that are Tributary plugins. */
-export function discoverPlugins(from: string): string[] {
+export function discoverPlugins(from: string, problems: string[] = []): string[] {
   const names = new Set<string>();
+  const list = (folder: string) => {
+    try {
+      return fs.readdirSync(folder);
+    } catch {
+      return []; // not a folder, or unreadable: nothing installed there
+    }
+  };
+  const read = (dir: string) => {
+    try {
+      return readPackageJson(dir);
+    } catch (error) {
+      problems.push(`${path.join(dir, 'package.json')} cannot be read: ${(error as Error).message}`);
+      return undefined;
+    }
+  };
   for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
     const modules = path.join(dir, 'node_modules');
-    for (const entry of fs.existsSync(modules) ? fs.readdirSync(modules) : []) {
-      const candidates = entry.startsWith('@') ? fs.readdirSync(path.join(modules, entry)).map((n) => `${entry}/${n}`) : [entry];
+    for (const entry of list(modules)) {
+      const candidates = entry.startsWith('@') ? list(path.join(modules, entry)).map((n) => `${entry}/${n}`) : [entry];
       for (const name of candidates) {
         if (PLUGIN_NAME.test(name)) names.add(name);
       }
     }
     if (fs.existsSync(path.join(dir, 'package.json'))) {
-      const project = readPackageJson(dir);
-      for (const name of Object.keys({ ...project.dependencies, ...project.devDependencies })) {
+      const project = read(dir);
+      for (const name of Object.keys({ ...project?.dependencies, ...project?.devDependencies })) {
         const pkg = packageDir(name, dir);
-        if (pkg && (readPackageJson(pkg).keywords ?? []).includes('tributary-plugin')) names.add(name);
+        if (pkg && (read(pkg)?.keywords ?? []).includes('tributary-plugin')) names.add(name);
       }
     }
     if (path.dirname(dir) === dir) break;
@@ -53,11 +68,23 @@ interface PluginRow {
 export async function pluginsCommand(options: PluginsOptions): Promise<void> {
   const cwd = process.cwd();
   const coreDir = packageDir('@tributary/core', cwd);
-  const coreVersion = coreDir ? (readPackageJson(coreDir).version ?? null) : null;
+  const problems: string[] = [];
+  let coreVersion: string | null = null;
+  try {
+    coreVersion = coreDir ? (readPackageJson(coreDir).version ?? null) : null;
+  } catch (error) {
+    problems.push(`${coreDir}/package.json cannot be read: ${(error as Error).message}`);
+  }
   const rows: PluginRow[] = [];
-  for (const name of discoverPlugins(cwd)) {
+  for (const name of discoverPlugins(cwd, problems)) {
     const dir = packageDir(name, cwd);
-    const pkg: PackageJson = dir ? readPackageJson(dir) : {};
+    let pkg: PackageJson = {};
+    try {
+      pkg = dir ? readPackageJson(dir) : {};
+    } catch (error) {
+      rows.push({ package: name, version: null, core: null, fits: null, kinds: null, problem: `its package.json cannot be read: ${(error as Error).message}` });
+      continue;
+    }
     const core = pkg.peerDependencies?.['@tributary/core'] ?? null;
     const fits = core && coreVersion ? (await satisfies())(coreVersion, core) : null;
     let kinds: string[] | null = null;
@@ -75,7 +102,8 @@ export async function pluginsCommand(options: PluginsOptions): Promise<void> {
     }
     rows.push({ package: name, version: pkg.version ?? null, core, fits, kinds, problem });
   }
-  emit(options, { core: coreVersion, plugins: rows }, () => {
+  for (const problem of problems) process.stderr.write(`tributary: warning: ${problem}\n`);
+  emit(options, { core: coreVersion, plugins: rows, ...(problems.length ? { problems } : {}) }, () => {
     if (rows.length === 0) return `No Tributary plugins are installed in ${cwd}. Install one, e.g. npm install @tributary/plugin-natural`;
     const lines = [
       `@tributary/core ${coreVersion ?? '(not installed)'}`,

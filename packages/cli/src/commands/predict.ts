@@ -1,5 +1,6 @@
-import readline from 'node:readline';
-import { type DataRecord, Dataset, RunReport, isTributaryError, parseJsonLine } from '@tributary/core';
+import fs from 'node:fs';
+import path from 'node:path';
+import { type DataRecord, Dataset, RunReport, type SourceProblem, csvRows, isTributaryError, parseJsonLine, readLines } from '@tributary/core';
 import { UsageError } from '../errors.js';
 import { loadModel } from '../model.js';
 import { type GlobalOptions, Progress, createLogger } from '../output.js';
@@ -11,29 +12,57 @@ export interface PredictOptions extends GlobalOptions {
   readonly batchSize?: string;
 }
 
-/** A line of input that is not a record, kept so it is answered with an error line rather than lost. */
-interface BadLine {
-  readonly badLine: number;
-  readonly error: { readonly code: string; readonly message: string };
+/** A line or file of the input that is not a record: answered with an error line rather than lost. */
+class BadInput {
+  constructor(
+    readonly where: { readonly line: number } | { readonly id: string },
+    readonly error: { readonly code: string; readonly message: string },
+  ) {}
 }
 
-/** JSON Lines from stdin; a line that is not a JSON object becomes a BadLine. */
-function stdinRecords(): Dataset<DataRecord | BadLine> {
+type Item = DataRecord | BadInput;
+
+/** JSON Lines from a stream; a line that is not a JSON object (or is too long) becomes a BadInput. Records without an id are named by their line. */
+function jsonLineItems(open: () => NodeJS.ReadableStream, name: string): Dataset<Item> {
   return Dataset.from(async function* () {
-    const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-    let n = 0;
-    for await (const line of lines) {
-      n++;
-      if (line.trim() === '') continue;
+    for await (const entry of readLines(open() as AsyncIterable<Uint8Array>)) {
+      if ('tooLong' in entry) {
+        yield new BadInput({ line: entry.line }, { code: 'INVALID_DATA', message: `Line ${entry.line} of ${name} is ${entry.tooLong} bytes long, more than a record may take (64 MiB).` });
+        continue;
+      }
+      if (entry.text.trim() === '') continue;
       try {
-        const record = parseJsonLine(line, `Line ${n} of stdin`);
-        // A record without an id is named by its line, so its answer can be matched to it.
-        yield record.id === undefined ? { ...record, id: n } : record;
+        const record = parseJsonLine(entry.text, `Line ${entry.line} of ${name}`);
+        yield record.id === undefined ? { ...record, id: entry.line } : record;
       } catch (error) {
         if (!isTributaryError(error)) throw error;
-        yield { badLine: n, error: { code: error.code, message: error.message } };
+        yield new BadInput({ line: entry.line }, { code: error.code, message: error.message });
       }
     }
+  });
+}
+
+/** The field that carries a CSV row's line number through the reader (removed before the model sees the row). */
+const LINE = '\u0000line';
+
+/** Any other source (CSV, a folder) with its unreadable rows and files turned into BadInputs, in input order. */
+function tolerantItems(target: string): Dataset<Item> {
+  const spec = sourceForPath(target);
+  return Dataset.from(async function* () {
+    const problems: SourceProblem[] = [];
+    const bad = (p: SourceProblem) => new BadInput(p.line !== undefined ? { line: p.line } : { id: p.id ?? p.source }, { code: p.code, message: p.message });
+    const onProblem = (p: SourceProblem) => problems.push(p);
+    const source = spec.type === 'csv' ? csvRows(path.resolve(target), { onProblem, lineField: LINE }) : openSource(spec, process.cwd(), onProblem);
+    let position = 0;
+    for await (const row of source) {
+      // csv-parse reports a bad row while earlier rows may still be buffered: order them by line.
+      const line = typeof row[LINE] === 'number' ? (row[LINE] as number) : Infinity;
+      while (problems.length && (problems[0]!.line ?? -1) < line) yield bad(problems.shift()!);
+      const { [LINE]: _line, ...record } = row;
+      position++;
+      yield record.id === undefined ? { ...record, id: position } : record;
+    }
+    while (problems.length) yield bad(problems.shift()!);
   });
 }
 
@@ -44,6 +73,9 @@ function replacer(_key: string, value: unknown): unknown {
   return value;
 }
 
+/** Marks each record with its place in the batch, so answers are matched by position even when ids repeat. */
+const POSITION = Symbol('tributary.predict.position');
+
 /**
  * `tributary predict <artifact>`: records (JSONL from stdin, or --input FILE|DIR) through the saved
  * model, one JSON line out per record in input order — its id and the model's outputs, or the error
@@ -53,9 +85,15 @@ export async function predictCommand(dir: string, options: PredictOptions): Prom
   const batchSize = options.batchSize === undefined ? 64 : Number(options.batchSize);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError(`--batch-size takes a whole number of at least 1, got ${options.batchSize}.`);
   if (!options.input && process.stdin.isTTY) throw new UsageError('predict reads records as JSON Lines from stdin, or from --input FILE|DIR; nothing was piped in. Example: tributary predict artifacts/spam-filter --input messages.jsonl');
+  let input: Dataset<Item>;
+  if (options.input === undefined) input = jsonLineItems(() => process.stdin, 'stdin');
+  else {
+    const spec = sourceForPath(options.input);
+    const file = options.input;
+    input = spec.type === 'jsonl' ? jsonLineItems(() => fs.createReadStream(path.resolve(file)), file) : tolerantItems(file);
+  }
   const progress = new Progress(!options.quiet);
   const logger = createLogger(options.logLevel ?? 'warn', progress);
-  const input: Dataset<DataRecord | BadLine> = options.input ? openSource(sourceForPath(options.input), process.cwd()) : stdinRecords();
   const { runtime, model } = await loadModel(dir, logger);
   const last = model.stages.at(-1)!;
   const fields = options.fields ? options.fields.split(',').map((f) => f.trim()).filter(Boolean) : last.definition.fields(last.spec.params as never).writes;
@@ -69,31 +107,32 @@ export async function predictCommand(dir: string, options: PredictOptions): Prom
   const write = (line: unknown) => process.stdout.write(`${JSON.stringify(line, replacer)}\n`);
   try {
     for await (const batch of input.batch(batchSize)) {
-      const records = batch.filter((r): r is DataRecord => !('badLine' in r && 'error' in r));
-      // Records without an id are named by their position (1-based), so each answer can be matched to its input.
-      const named = records.map((r, i) => (r.id === undefined ? { ...r, id: done + i + 1 } : r));
+      const records = batch.filter((r): r is DataRecord => !(r instanceof BadInput)).map((r, i): DataRecord & { [POSITION]: number } => ({ ...r, [POSITION]: i }));
       rejected.clear();
-      const out = named.length ? await model.predict(named, { errorPolicy: 'skip', report }) : [];
-      // Outputs keep input order with rejected records left out: walk both in step.
+      const out = records.length ? await model.predict(records, { errorPolicy: 'skip', report }) : [];
+      const byPosition = new Map<number, DataRecord>();
+      // Stages keep the fields they do not touch, the marker among them; if one rebuilt the record, fall back to order and id.
+      const marked = out.every((r) => typeof (r as Record<symbol, unknown>)[POSITION] === 'number');
+      if (marked) for (const r of out) byPosition.set((r as Record<symbol, unknown>)[POSITION] as number, r);
       let next = 0;
       let r = 0;
       for (const item of batch) {
-        if ('badLine' in item && 'error' in item) {
+        if (item instanceof BadInput) {
           bad++;
-          write({ line: item.badLine, error: item.error });
+          write({ ...item.where, error: item.error });
           continue;
         }
-        const record = named[r++]!;
-        const result = out[next];
-        if (result && result.id === record.id) {
-          next++;
-          write({ id: record.id, ...Object.fromEntries(fields.map((f) => [f, result[f] ?? null])) });
-        } else {
+        const record = records[r++]!;
+        let result: DataRecord | undefined;
+        if (marked) result = byPosition.get(record[POSITION]);
+        else if (out[next]?.id === record.id) result = out[next++];
+        if (result) write({ id: record.id, ...Object.fromEntries(fields.map((f) => [f, result[f] ?? null])) });
+        else {
           failed++;
           write({ id: record.id, error: rejected.get(record.id) ?? { code: 'INVALID_RECORD', message: 'rejected by the pipeline' } });
         }
       }
-      done += named.length;
+      done += records.length;
       task.update(done);
     }
   } finally {
@@ -104,6 +143,6 @@ export async function predictCommand(dir: string, options: PredictOptions): Prom
     runtime.dispose();
   }
   if (!options.quiet) {
-    process.stderr.write(`predicted ${done - failed} of ${done} records${failed ? `; ${failed} rejected by the pipeline (error lines in the output)` : ''}${bad ? `; ${bad} input lines were not JSON records` : ''}\n`);
+    process.stderr.write(`predicted ${done - failed} of ${done} records${failed ? `; ${failed} rejected by the pipeline (error lines in the output)` : ''}${bad ? `; ${bad} input lines or files could not be read as records` : ''}\n`);
   }
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
-import { type DataRecord, type Dataset, type ExecutionOptions, type GateResult, RunReport, checkGate, describeGateMiss } from '@tributary/core';
-import { RunFailed } from '../errors.js';
+import fs from 'node:fs';
+import { type DataRecord, type Dataset, type ExecutionOptions, type GateResult, type OnSourceProblem, RunReport, type Runtime, TributaryError, checkGate, describeGateMiss } from '@tributary/core';
+import { RunFailed, UsageError } from '../errors.js';
 import { type Report, describeReport, evaluate, metricsOf } from '../evaluate.js';
 import { type GlobalOptions, Progress, createLogger, emit, showEvents } from '../output.js';
 import { plan } from '../plan.js';
@@ -43,14 +44,40 @@ function evaluationSummary(e: Report, fit: RunReport | undefined, seed: number, 
   };
 }
 
+/**
+ * What the source does with a line, row or file it cannot read, by the run's error policy: under
+ * `fail` nothing is passed (the source stops the run with the file and line); under `skip` and
+ * `dead-letter` it is counted as a rejected input of stage `source` (once, though a split reads the
+ * source more than once) and, for `dead-letter`, written to the dead-letter file.
+ */
+function sourceProblems(report: RunReport, execution: ExecutionOptions, runtime: Runtime): OnSourceProblem | undefined {
+  const policy = execution.errorPolicy ?? 'fail';
+  if (policy === 'fail') return undefined;
+  const seen = new Set<string>();
+  return (problem) => {
+    const recordId = problem.line !== undefined ? `${path.basename(problem.source)}:${problem.line}` : (problem.id ?? problem.source);
+    const key = `${problem.source}\0${recordId}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    report.input++;
+    report.reject('source', recordId, new TributaryError(problem.code, { message: problem.message }), policy);
+    runtime.events.emit({ type: 'record:rejected', stage: 'source', recordId, code: problem.code, message: problem.message, policy });
+    if (policy === 'dead-letter' && execution.deadLetterPath) {
+      fs.appendFileSync(execution.deadLetterPath, `${JSON.stringify({ stage: 'source', recordId, code: problem.code, message: problem.message, source: problem.source, ...(problem.line === undefined ? {} : { line: problem.line }) })}\n`);
+    }
+  };
+}
+
 /** `tributary run <spec>`: fit the pipeline on the source, evaluate on the held-out part, check the gate, save. */
 export async function runCommand(specFile: string, options: RunOptions): Promise<void> {
   const started = performance.now();
+  if (options.out !== undefined && options.out.trim() === '') throw new UsageError('--out was given an empty path; name the folder to save the model to, or leave --out out to use the spec\'s save.');
   const loaded = loadSpec(specFile, options.set);
   const { spec } = loaded;
   const progress = new Progress(!options.quiet);
   const logger = createLogger(options.logLevel ?? 'warn', progress);
-  const { runtime, stages } = await plan(loaded, { logger });
+  const saveTo = options.save === false || options.out === undefined ? undefined : path.resolve(options.out);
+  const { runtime, stages } = await plan(loaded, { logger }, saveTo);
   const off = showEvents(runtime.events, progress, logger);
   const seed = spec.seed ?? 42;
   const run = spec.run ?? {};
@@ -60,22 +87,24 @@ export async function runCommand(specFile: string, options: RunOptions): Promise
     ...(run.batchSize ? { batchSize: run.batchSize } : {}),
     ...(run.concurrency ? { concurrency: run.concurrency } : {}),
   };
-  const out = options.save === false ? undefined : options.out ? path.resolve(options.out) : spec.save ? resolvePathRef(spec.save, loaded.dir) : undefined;
+  const out = options.save === false ? undefined : (saveTo ?? (spec.save ? resolvePathRef(spec.save, loaded.dir) : undefined));
+  // Records are counted here from the start, so lines of the source that cannot be read are counted too.
+  const report = new RunReport();
+  const onProblem = sourceProblems(report, execution, runtime);
   try {
-    const source = openSource(spec.source, loaded.dir);
+    const source = openSource(spec.source, loaded.dir, onProblem);
     let train = source;
     let test: Dataset<DataRecord> | undefined;
     if (spec.split) ({ train, test } = source.split({ test: spec.split.test, seed: spec.split.seed ?? seed, ...(spec.split.stratifyBy ? { stratifyBy: spec.split.stratifyBy } : {}) }));
-    else if (spec.test) test = openSource(spec.test, loaded.dir);
+    else if (spec.test) test = openSource(spec.test, loaded.dir, onProblem);
     logger.info('run started', { spec: loaded.file, stages: stages.map((s) => s.kind), seed });
 
     const reading = counted(train, progress, 'read');
-    const model = await runtime.pipeline(stages).fit(reading.data, execution);
-    let fitReport = model.fitReport;
+    const model = await runtime.pipeline(stages).fit(reading.data, { ...execution, report });
+    const fitReport = report;
     if (!model.stages.some((s) => s.fitted)) {
       // Nothing to learn: this is a processing job, so run every record through the stages.
-      fitReport = new RunReport();
-      await model.transform(reading.data, { ...execution, report: fitReport }).forEach(() => {});
+      await model.transform(reading.data, { ...execution, report }).forEach(() => {});
     }
     reading.stop();
 
@@ -85,6 +114,13 @@ export async function runCommand(specFile: string, options: RunOptions): Promise
       const scoring = counted(test, progress, 'evaluate');
       evaluation = await evaluate(model, scoring.data, spec.evaluation, execution);
       scoring.stop();
+      if (evaluation.testRecords === 0) {
+        const t = evaluation.run;
+        await model.dispose();
+        throw new RunFailed(
+          `no test record could be scored (${t.input} read, ${t.skipped + t.deadLettered} rejected${Object.keys(t.rejections).length ? `: ${JSON.stringify(t.rejections)}` : ''}), so the model was not evaluated or saved. ${t.input === 0 ? 'The test part is empty: give split.test a larger fraction or a test source with records.' : `Check that the records carry '${spec.evaluation.label ?? 'label'}' and that the model writes what evaluation expects.`}`,
+        );
+      }
       if (spec.evaluation.gate) gate = checkGate(evaluation, spec.evaluation.gate);
     }
     const summary = evaluation ? evaluationSummary(evaluation, fitReport, seed, gate, spec.name) : undefined;
@@ -110,12 +146,12 @@ export async function runCommand(specFile: string, options: RunOptions): Promise
       if (r && Object.keys(r.warnings).length) lines.push(`  warnings (records kept):${reasons(r.warnings)}`);
       if (evaluation) lines.push(...describeReport(evaluation));
       if (gate) lines.push(gate.passed ? 'gate passed' : `gate FAILED: ${gate.misses.map(describeGateMiss).join('; ')}`);
-      lines.push(saved ? `saved to ${saved}` : out ? 'not saved (the gate failed)' : 'not saved (no save in the spec)');
+      lines.push(saved ? `saved to ${saved}` : out ? 'not saved (the gate failed)' : options.save === false ? 'not saved (--no-save)' : 'not saved (no save in the spec)');
       lines.push(`took ${result.seconds.toFixed(1)} s`);
       return lines.join('\n');
     });
     if (gate && !gate.passed) {
-      throw new RunFailed(`the model missed its gate, so it was not saved: ${gate.misses.map(describeGateMiss).join('; ')}. Improve the model or relax evaluation.gate in ${path.basename(loaded.file)}.`);
+      throw new RunFailed(`the model missed its gate${out ? ', so it was not saved' : ''}: ${gate.misses.map(describeGateMiss).join('; ')}. Improve the model or relax evaluation.gate in ${path.basename(loaded.file)}.`);
     }
   } finally {
     progress.stop();

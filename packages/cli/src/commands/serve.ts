@@ -14,7 +14,7 @@ export async function serveCommand(dir: string, options: ServeOptions): Promise<
     serve = await importFromProject('@tributary/serve', process.cwd(), 'tributary serve');
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    throw new UsageError(`${error.message}. (@tributary/serve is not released yet; until it is, load the model with createRuntime({ plugins }).load('${dir}') and call model.predict() from your own server.)`);
+    throw new UsageError(`tributary serve hands the model to @tributary/serve, which is not installed in ${process.cwd()}, and is not released yet. Until it is, load the model with createRuntime({ plugins }).load('${dir}') and call model.predict() from your own server; tributary predict answers JSON Lines meanwhile.`);
   }
   const run = serve.serveCommand;
   if (typeof run !== 'function') throw new UsageError('The installed @tributary/serve has no serveCommand; install a version made for this CLI.');

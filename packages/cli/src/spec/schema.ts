@@ -138,7 +138,7 @@ export const PipelineSpecSchema = Type.Object(
     name: Type.Optional(Type.String({ description: 'Shown in logs and reports.' })),
     description: Type.Optional(Type.String()),
     seed: Type.Optional(Type.Integer({ description: 'Seeds the runtime (splits, shuffles, initial weights). Default 42.' })),
-    plugins: Type.Array(Type.String({ minLength: 1 }), { description: 'Plugin packages to load, installed in the project, e.g. @tributary/plugin-natural.' }),
+    plugins: Type.Array(Type.String({ minLength: 1 }), { description: 'Plugin packages to load, installed in the project, by package name, e.g. @tributary/plugin-natural (never a path or URL).' }),
     source: SourceSpec,
     test: Type.Optional(SourceSpec),
     split: Type.Optional(SplitSpec),
