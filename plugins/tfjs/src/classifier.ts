@@ -92,6 +92,8 @@ export function classifierHead(p: ClassifierParams, labels: readonly unknown[], 
       units,
       outputActivation: binary ? 'sigmoid' : 'softmax',
       loss: binary ? 'binaryCrossentropy' : 'categoricalCrossentropy',
+      // Reported per epoch (events, history); it does not change training.
+      metrics: ['accuracy'],
       strata,
       ...(classWeight ? { classWeight } : {}),
     },

@@ -16,6 +16,8 @@ export interface NetworkHead {
   readonly units: number;
   readonly outputActivation: 'sigmoid' | 'softmax' | 'linear';
   readonly loss: TrainOptions['loss'];
+  /** Figures tfjs computes per epoch besides the loss (`accuracy` for classifiers). */
+  readonly metrics?: readonly string[];
   readonly classWeight?: Record<number, number>;
   readonly strata?: ArrayLike<number>;
 }
@@ -64,6 +66,7 @@ export async function fitNetwork(
         seed,
         optimizer: p.optimizer,
         loss: head.loss,
+        ...(head.metrics ? { metrics: head.metrics } : {}),
         ...(p.learningRate === undefined ? {} : { learningRate: p.learningRate }),
         ...(head.classWeight ? { classWeight: head.classWeight } : {}),
         ...(head.strata ? { strata: head.strata } : {}),

@@ -15,6 +15,8 @@ export interface TrainOptions {
   readonly optimizer: 'adam' | 'sgd' | 'rmsprop' | 'adagrad';
   readonly learningRate?: number;
   readonly loss: 'binaryCrossentropy' | 'categoricalCrossentropy' | 'meanSquaredError' | 'meanAbsoluteError';
+  /** Figures reported per epoch besides the loss, e.g. `accuracy` (logged as `acc`). */
+  readonly metrics?: readonly string[];
   /** Weight per class index, applied to the loss. */
   readonly classWeight?: Record<number, number>;
   /** The class index of each record, so the validation hold-out keeps class shares. */
@@ -149,7 +151,7 @@ export async function trainNetwork(
   });
 
   const optimizer = makeOptimizer(backend, options.optimizer, options.learningRate);
-  model.compile({ optimizer, loss: options.loss });
+  model.compile({ optimizer, loss: options.loss, ...(options.metrics ? { metrics: [...options.metrics] } : {}) });
   const history: Array<Record<string, number>> = [];
   let diverged: { epoch: number; batch: number; loss: number } | undefined;
   let brokenWeights: { epoch: number } | undefined;

@@ -49,6 +49,22 @@ describe('denseClassifier', () => {
     await model.dispose();
   });
 
+  it('reports the loss and the training accuracy after each epoch, as core events', async () => {
+    const rt = runtime();
+    const seen: Array<{ epoch: number; logs: Readonly<Record<string, number>> }> = [];
+    rt.events.on('epoch:end', (e) => seen.push({ epoch: e.epoch, logs: e.logs }));
+    const model = await rt.pipeline([denseClassifier({ ...small, epochs: 5, learningRate: 0.01 })]).fit(blobs(400, 4, 2));
+    expect(seen.map((e) => e.epoch)).toEqual([1, 2, 3, 4, 5]);
+    for (const { logs } of seen) {
+      expect(Object.keys(logs).sort()).toEqual(['acc', 'loss']);
+      expect(logs.acc).toBeGreaterThanOrEqual(0);
+      expect(logs.acc).toBeLessThanOrEqual(1);
+    }
+    // Two blobs two standard deviations apart are separated almost perfectly once trained.
+    expect(seen.at(-1)!.logs.acc).toBeGreaterThan(0.95);
+    await model.dispose();
+  });
+
   it('learns three classes with softmax and predicts class labels', async () => {
     const data = Array.from({ length: 300 }, (_, i) => {
       const k = i % 3;
