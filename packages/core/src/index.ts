@@ -72,7 +72,8 @@ export { binaryClassificationMetrics, binaryConfusion, confusionMatrix, logLoss,
 export type { BinaryClassificationMetrics, BinaryConfusion } from './metrics/classification.js';
 
 export { evaluateBinaryClassifier } from './evaluation/evaluate.js';
-export type { EvaluateOptions, EvaluationReport, Percentiles } from './evaluation/evaluate.js';
+export type { Efficiency, EvaluateOptions, EvaluationReport, Percentiles } from './evaluation/evaluate.js';
+export type { ScoreOptions } from './evaluation/score.js';
 export { evaluateClassifier } from './evaluation/evaluate-classifier.js';
 export type { ClassFigures, ClassifierEvaluationReport, EvaluateClassifierOptions } from './evaluation/evaluate-classifier.js';
 export { checkGate, describeGateMiss } from './evaluation/gate.js';

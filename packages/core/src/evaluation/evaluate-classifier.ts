@@ -1,23 +1,17 @@
-import { Dataset, type DatasetSource } from '../dataset/dataset.js';
-import { confusionMatrix } from '../metrics/classification.js';
-import type { ErrorPolicy } from '../pipeline/execution.js';
-import type { PipelineModel } from '../pipeline/pipeline-model.js';
-import { RunReport } from '../pipeline/run-report.js';
-import { type DataRecord, recordId } from '../record/record.js';
+import type { DatasetSource } from '../dataset/dataset.js';
 import { TributaryError } from '../errors/tributary-error.js';
-import { type Percentiles, percentile } from './evaluate.js';
+import { confusionMatrix } from '../metrics/classification.js';
+import type { PipelineModel } from '../pipeline/pipeline-model.js';
+import type { RunReport } from '../pipeline/run-report.js';
+import { type Efficiency, type ScoreOptions, scoreBatches } from './score.js';
 
-export interface EvaluateClassifierOptions {
+export interface EvaluateClassifierOptions extends ScoreOptions {
   /** The field holding the true class. Default `label`. */
   readonly label?: string;
   /** The field the model writes its predicted class to. Default `prediction`. */
   readonly prediction?: string;
   /** The classes, in the order of the confusion matrix; by default those seen, sorted. */
   readonly classes?: readonly (string | number)[];
-  readonly batchSize?: number;
-  /** Default `skip`: a bad test record is counted, not fatal. */
-  readonly errorPolicy?: ErrorPolicy;
-  readonly deadLetterPath?: string;
 }
 
 /** Precision, recall and F1 of one class against the rest; `null` where the class was never predicted or never present. */
@@ -37,14 +31,7 @@ export interface ClassifierEvaluationReport {
   readonly testRecords: number;
   readonly confusion: { readonly labels: ReadonlyArray<string | number>; readonly matrix: number[][] };
   readonly classes: readonly ClassFigures[];
-  readonly efficiency: {
-    readonly totalMs: number;
-    readonly recordsPerSecond: number;
-    readonly batchSize: number;
-    readonly batchLatencyMs: Percentiles;
-    readonly perRecordMs: number;
-    readonly peakRssBytes: number;
-  };
+  readonly efficiency: Efficiency;
   readonly run: ReturnType<RunReport['toJSON']>;
 }
 
@@ -54,43 +41,21 @@ const isClass = (v: unknown): v is string | number => typeof v === 'string' || (
 export async function evaluateClassifier(model: PipelineModel, data: DatasetSource<object>, options: EvaluateClassifierOptions = {}): Promise<ClassifierEvaluationReport> {
   const labelField = options.label ?? 'label';
   const predictionField = options.prediction ?? 'prediction';
-  const batchSize = options.batchSize ?? 64;
-  const policy = options.errorPolicy ?? 'skip';
-  const report = new RunReport();
   const actual: Array<string | number> = [];
   const predicted: Array<string | number> = [];
-  const latencies: number[] = [];
-  let peakRss = process.memoryUsage.rss();
-  const started = performance.now();
-  for await (const batch of Dataset.from(data as DatasetSource<DataRecord>).batch(batchSize)) {
-    const t0 = performance.now();
-    const out = await model.predict(batch, { report, errorPolicy: policy, ...(options.deadLetterPath ? { deadLetterPath: options.deadLetterPath } : {}) });
-    latencies.push(performance.now() - t0);
-    peakRss = Math.max(peakRss, process.memoryUsage.rss());
-    for (const record of out) {
-      const label = record[labelField];
-      if (!isClass(label)) {
-        const error = new TributaryError('INVALID_RECORD', {
-          stage: 'evaluate',
-          recordId: recordId(record, -1),
-          message: `Field '${labelField}' holds ${JSON.stringify(label) ?? 'nothing'}; a class must be a string or a number. Label every test record, or name the label field.`,
-        });
-        if (policy === 'fail') throw error;
-        report.output--;
-        report.reject('evaluate', error.recordId!, error, 'skip');
-        continue;
-      }
-      const guess = record[predictionField];
-      if (!isClass(guess)) {
-        throw new TributaryError('INVALID_DATA', {
-          message: `The model wrote no class to '${predictionField}' (got ${typeof guess}). Pass evaluateClassifier(model, data, { prediction }) naming the field the classifier writes.`,
-        });
-      }
-      actual.push(label);
-      predicted.push(guess);
+  const { efficiency, run } = await scoreBatches(model, data, options, (record) => {
+    const label = record[labelField];
+    if (!isClass(label)) return `Field '${labelField}' holds ${JSON.stringify(label) ?? 'nothing'}; a class must be a string or a number. Label every test record, or name the label field.`;
+    const guess = record[predictionField];
+    if (!isClass(guess)) {
+      throw new TributaryError('INVALID_DATA', {
+        message: `The model wrote no class to '${predictionField}' (got ${typeof guess}). Pass evaluateClassifier(model, data, { prediction }) naming the field the classifier writes.`,
+      });
     }
-  }
-  const totalMs = performance.now() - started;
+    actual.push(label);
+    predicted.push(guess);
+    return undefined;
+  });
   const labels = options.classes ? [...options.classes] : [...new Set([...actual, ...predicted])].sort((a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : 1));
   const confusion = confusionMatrix(actual, predicted, labels);
   const classes = labels.map((label, i): ClassFigures => {
@@ -106,22 +71,5 @@ export async function evaluateClassifier(model: PipelineModel, data: DatasetSour
   const present = classes.filter((c) => c.support > 0);
   const macroF1 = present.length === 0 ? 0 : present.reduce((a, c) => a + (c.f1 ?? 0), 0) / present.length;
   const correct = actual.filter((a, i) => a === predicted[i]).length;
-  latencies.sort((a, b) => a - b);
-  return {
-    task: 'classification',
-    accuracy: actual.length === 0 ? 0 : correct / actual.length,
-    macroF1,
-    testRecords: actual.length,
-    confusion,
-    classes,
-    efficiency: {
-      totalMs,
-      recordsPerSecond: actual.length / (totalMs / 1000),
-      batchSize,
-      batchLatencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
-      perRecordMs: actual.length === 0 ? 0 : totalMs / actual.length,
-      peakRssBytes: peakRss,
-    },
-    run: report.toJSON(),
-  };
+  return { task: 'classification', accuracy: actual.length === 0 ? 0 : correct / actual.length, macroF1, testRecords: actual.length, confusion, classes, efficiency, run };
 }
