@@ -58,6 +58,6 @@ describe('checkGate', () => {
     const empty = { ...report, testRecords: 0, accuracy: 0, logLoss: 0 } as unknown as EvaluationReport;
     const result = checkGate(empty, { maxLogLoss: 0.1 });
     expect(result.passed).toBe(false);
-    expect(result.misses).toEqual([{ figure: 'logLoss', bound: 'max', required: 0.1, actual: null, by: null }]);
+    expect(result.misses).toEqual([{ figure: 'logLoss', bound: 'max', required: 0.1, actual: null, by: null, missing: 'no-records' }]);
   });
 });

@@ -76,6 +76,9 @@ describe('jsonLines() and csvRows()', () => {
     ]);
     const semi = write('b.csv', 'a;b\n1;2\n');
     expect(await csvRows(semi, { delimiter: ';', header: false, columns: ['x', 'y'], numbers: false }).collect()).toEqual([{ x: 'a', y: 'b' }, { x: '1', y: '2' }]);
+    // A file edited on two systems: CRLF rows, then LF rows.
+    const mixed = write('mixed-ends.csv', 'a,b\r\n1,2\r\n3,4\n5,6\n');
+    expect(await csvRows(mixed).collect()).toEqual([{ a: 1, b: 2 }, { a: 3, b: 4 }, { a: 5, b: 6 }]);
     const ragged = write('c.csv', 'a,b\n1,2\n3\n');
     await expect(csvRows(ragged).collect()).rejects.toThrow(/c\.csv, line 3/);
   });

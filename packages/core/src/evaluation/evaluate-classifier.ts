@@ -49,7 +49,7 @@ export async function evaluateClassifier(model: PipelineModel, data: DatasetSour
     const guess = record[predictionField];
     if (!isClass(guess)) {
       throw new TributaryError('INVALID_DATA', {
-        message: `The model wrote no class to '${predictionField}' (got ${typeof guess}). Pass evaluateClassifier(model, data, { prediction }) naming the field the classifier writes.`,
+        message: `The model wrote no class to '${predictionField}' (got ${guess === undefined ? 'nothing' : typeof guess}). Name the field the classifier writes its class to (the prediction option).`,
       });
     }
     actual.push(label);

@@ -37,12 +37,12 @@ export async function evaluateBinaryClassifier(
     const raw = record[labelField];
     const label = raw === true ? 1 : raw === false ? 0 : raw;
     if (label !== 0 && label !== 1) {
-      return `Field '${labelField}' holds ${JSON.stringify(raw) ?? 'nothing'}; binary evaluation needs labels 0 or 1 (or false/true). Map the classes to 0/1 first.`;
+      return `Field '${labelField}' holds ${JSON.stringify(raw) ?? 'nothing'}; binary evaluation needs labels 0 or 1 (or false/true). Map the classes to 0/1, or evaluate as a classification of named classes (task 'classification').`;
     }
     const score = record[scoreField];
     if (typeof score !== 'number') {
       throw new TributaryError('INVALID_DATA', {
-        message: `The model wrote no number to '${scoreField}' (got ${typeof score}). Pass evaluateBinaryClassifier(model, data, { score }) naming the field the classifier writes.`,
+        message: `The model wrote no number to '${scoreField}' (got ${score === undefined ? 'nothing' : typeof score}), so it is not a binary classifier that writes '${scoreField}'. A model of more than two classes is evaluated as a classification (task 'classification'); a binary one that writes its probability elsewhere needs that field named (the score option).`,
       });
     }
     labels.push(label);

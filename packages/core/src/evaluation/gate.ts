@@ -23,6 +23,8 @@ export interface GateMiss {
   readonly actual: number | null;
   /** How far it is on the wrong side of the bound (positive), null when the figure is missing. */
   readonly by: number | null;
+  /** Why a figure is missing: no test record was scored, or this kind of evaluation does not measure it. */
+  readonly missing?: 'no-records' | 'not-measured';
 }
 
 export interface GateResult {
@@ -59,7 +61,7 @@ export function checkGate(report: Report, gate: GateOptions): GateResult {
     if (required === undefined) continue;
     const actual = measured ? read(report) : null;
     if (actual === null || actual === undefined || Number.isNaN(actual)) {
-      misses.push({ figure, bound, required, actual: null, by: null });
+      misses.push({ figure, bound, required, actual: null, by: null, missing: measured ? 'not-measured' : 'no-records' });
       continue;
     }
     const by = bound === 'min' ? required - actual : actual - required;
@@ -70,7 +72,10 @@ export function checkGate(report: Report, gate: GateOptions): GateResult {
 
 /** "f1 0.9512 is 0.0188 below the minimum 0.97": one phrase per miss. */
 export function describeGateMiss(miss: GateMiss): string {
-  if (miss.actual === null) return `${miss.figure} could not be measured (required ${miss.bound === 'min' ? '≥' : '≤'} ${miss.required}; with no test record scored, nothing can be)`;
+  if (miss.actual === null) {
+    const why = miss.missing === 'no-records' ? 'with no test record scored, nothing can be' : 'this evaluation does not measure it (ROC-AUC needs both classes; precision, recall, ROC-AUC and log loss are figures of binary evaluation)';
+    return `${miss.figure} could not be measured (required ${miss.bound === 'min' ? '≥' : '≤'} ${miss.required}; ${why})`;
+  }
   return `${miss.figure} ${round(miss.actual)} is ${round(miss.by!)} ${miss.bound === 'min' ? 'below the minimum' : 'above the maximum'} ${miss.required}`;
 }
 

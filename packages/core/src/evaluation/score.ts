@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { Dataset, type DatasetSource } from '../dataset/dataset.js';
 import { TributaryError } from '../errors/tributary-error.js';
 import type { ErrorPolicy } from '../pipeline/execution.js';
@@ -67,7 +68,10 @@ export async function scoreBatches(
       if (policy === 'fail') throw error;
       // The record left the pipeline, so it was counted as output: move it to the rejected.
       report.output--;
-      report.reject('evaluate', error.recordId!, error, 'skip');
+      report.reject('evaluate', error.recordId!, error, policy);
+      if (policy === 'dead-letter' && options.deadLetterPath) {
+        fs.appendFileSync(options.deadLetterPath, `${JSON.stringify({ stage: 'evaluate', recordId: error.recordId, code: error.code, message: error.message })}\n`);
+      }
     }
   }
   const totalMs = performance.now() - started;

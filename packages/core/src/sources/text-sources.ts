@@ -120,6 +120,8 @@ export function csvRows(file: string, options: CsvOptions = {}): Dataset<DataRec
         delimiter: options.delimiter ?? ',',
         columns: options.header === false ? [...options.columns!] : true,
         skip_empty_lines: true,
+        // Files edited on two systems mix CRLF and LF; csv-parse would otherwise keep the first it sees.
+        record_delimiter: ['\r\n', '\n', '\r'],
         info: options.lineField !== undefined,
         ...(options.onProblem
           ? {
