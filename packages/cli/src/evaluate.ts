@@ -38,14 +38,21 @@ const fixed = (x: number | null | undefined) => (x === null || x === undefined ?
 export function describeReport(e: Report): string[] {
   const t = e.run;
   const reasons = Object.keys(t.rejections).length ? ` ${JSON.stringify(t.rejections)}` : '';
-  const lines = [`test records: ${t.input} read, ${e.testRecords} scored, ${t.skipped} skipped${reasons}`];
+  const lines = [`test records: ${t.input} read, ${e.testRecords} scored, ${t.skipped + t.deadLettered} rejected${reasons}`];
+  const first = t.samples[0];
+  if (first) lines.push(`  first rejected: ${String(first.recordId)} (${first.stage}): ${first.message}`);
   if (e.task === 'classification') {
     lines.push(`accuracy ${fixed(e.accuracy)}  macro F1 ${fixed(e.macroF1)}  (${e.classes.length} classes)`);
     lines.push(`per class: ${e.classes.map((c) => `${c.label}: P ${fixed(c.precision)} R ${fixed(c.recall)}`).join(', ')}`);
+    const present = e.classes.filter((c) => c.support > 0).map((c) => c.label);
+    const predicted = e.classes.filter((c, i) => e.confusion.matrix.some((row) => row[i]! > 0)).map((c) => c.label);
+    if (e.testRecords > 0 && !present.some((c) => predicted.includes(c))) {
+      lines.push(`warning: the data's classes (${present.join(', ')}) and the model's predictions (${predicted.join(', ')}) have none in common: are the labels of another kind (0/1 against names)?`);
+    }
   } else {
     lines.push(`accuracy ${fixed(e.accuracy)}  precision ${fixed(e.precision)}  recall ${fixed(e.recall)}  F1 ${fixed(e.f1)}  ROC-AUC ${fixed(e.rocAuc)}  log loss ${fixed(e.logLoss)}`);
     lines.push(`confusion ${JSON.stringify(e.confusion)}`);
   }
-  lines.push(`latency per batch of ${e.efficiency.batchSize}: p50 ${e.efficiency.batchLatencyMs.p50.toFixed(1)} ms, p99 ${e.efficiency.batchLatencyMs.p99.toFixed(1)} ms; ${Math.round(e.efficiency.recordsPerSecond)} records/s`);
+  lines.push(`latency per batch of up to ${e.efficiency.batchSize}: p50 ${e.efficiency.batchLatencyMs.p50.toFixed(1)} ms, p99 ${e.efficiency.batchLatencyMs.p99.toFixed(1)} ms; ${Math.round(e.efficiency.recordsPerSecond)} records/s`);
   return lines;
 }

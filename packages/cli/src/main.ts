@@ -57,6 +57,7 @@ Examples:
     .argument('<artifact>', 'the folder a model was saved to')
     .requiredOption('--data <source>', "a folder of files, a .jsonl or .csv file, or a spec (its source's test part)")
     .option('--part <part>', 'with a spec: test, train or all', 'test')
+    .option('--set <path=value>', 'with a spec: override a value of it, as given to run (repeatable)', collect)
     .option('--label <field>', 'the field holding the true class (default label)')
     .option('--score <field>', 'the field the model writes its probability to (default score)')
     .option('--threshold <p>', 'the score from which a record counts as class 1 (default 0.5)')

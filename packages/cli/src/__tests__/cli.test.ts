@@ -92,6 +92,16 @@ describe('run → inspect → predict → eval on a real subset of the SpamAssas
     expect(mermaid).toContain('s5 --> output');
   });
 
+  it("eval on the spec's test part, with the run's --set, reproduces the run's metrics; with other data it warns", async () => {
+    const same = await tributary(['eval', artifact, '--data', SPAM_SPEC, '--set', 'source.limit=600', '--json']);
+    expect(same.code, same.stderr).toBe(0);
+    expect(JSON.parse(same.stdout).metrics).toEqual(run.metrics);
+    expect(same.stderr).not.toContain('warning');
+    const other = await tributary(['eval', artifact, '--data', SPAM_SPEC, '--set', 'source.limit=700', '--json']);
+    expect(other.code).toBe(0);
+    expect(other.stderr).toContain('is not the data this model was fitted on');
+  });
+
   it('predict answers every JSONL line in order — predictions, or the error that rejected the line', async () => {
     const lines = [
       JSON.stringify({ id: unseen[0]!.id, raw: unseen[0]!.raw }),

@@ -36,7 +36,7 @@ describe('bad specs and bad usage: exit 2, a clear message, no stack trace', () 
     const result = await tributary(['run', variant('typo.yaml', text)]);
     expectUsageError(result);
     expect(result.stderr).toContain(`typo.yaml:${lineOf(text, 'natural:tokenise')}:`);
-    expect(result.stderr).toContain("stage 2: No registered plugin provides the stage kind 'natural:tokenise'. Did you mean 'natural:tokenize'?");
+    expect(result.stderr).toContain("stages.1: No registered plugin provides the stage kind 'natural:tokenise'. Did you mean 'natural:tokenize'?");
   });
 
   it('an unknown param names the stage and the param, and suggests the one meant', async () => {
@@ -44,7 +44,7 @@ describe('bad specs and bad usage: exit 2, a clear message, no stack trace', () 
     const result = await tributary(['run', variant('unknown-param.yaml', text)]);
     expectUsageError(result);
     expect(result.stderr).toContain(`unknown-param.yaml:${lineOf(text, 'maxLenght')}:`);
-    expect(result.stderr).toContain("stage 2 (natural:tokenize): unknown param 'maxLenght' (did you mean 'maxLength'?)");
+    expect(result.stderr).toContain("stages.1 (natural:tokenize): unknown param 'maxLenght' (did you mean 'maxLength'?)");
   });
 
   it('a param of the wrong type says what was expected and what it got', async () => {
@@ -52,7 +52,7 @@ describe('bad specs and bad usage: exit 2, a clear message, no stack trace', () 
     const result = await tributary(['run', variant('wrong-type.yaml', text)]);
     expectUsageError(result);
     expect(result.stderr).toContain(`wrong-type.yaml:${lineOf(text, 'maxFeatures: lots')}:`);
-    expect(result.stderr).toContain('stage 5 (natural:tfidf): param \'maxFeatures\' expected integer (got "lots")');
+    expect(result.stderr).toContain('stages.4 (natural:tfidf): param \'maxFeatures\' expected integer (got "lots")');
   });
 
   it('a missing data folder and a missing spec file are named with their paths', async () => {
@@ -194,11 +194,30 @@ describe('bad specs and bad usage: exit 2, a clear message, no stack trace', () 
 
   it('a run with no test record scored fails (exit 1) instead of passing its gate on empty counts', async () => {
     const out = path.join(dir, 'empty-test');
-    const result = await tributary(['run', SPAM_SPEC, '--set', 'source.limit=60', '--set', 'stages.5.params.epochs=1', '--set', 'evaluation.label=nosuch', '--set', 'evaluation.gate={maxLogLoss: 0.5}', '--out', out]);
+    // 60 messages and a test fraction of 0.001: the test part is empty.
+    const result = await tributary(['run', SPAM_SPEC, '--set', 'source.limit=60', '--set', 'split.test=0.001', '--set', 'stages.5.params.epochs=1', '--set', 'evaluation.gate={maxLogLoss: 0.5}', '--out', out]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('no test record could be scored (12 read, 12 rejected');
+    expect(result.stderr).toContain('no test record could be scored (0 read, 0 rejected)');
+    expect(result.stderr).toContain('The test part is empty');
     expect(hasStack(result.stderr)).toBe(false);
     expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it('fields are checked before training: a stage reading what nothing writes, an evaluation label the records lack', async () => {
+    const text = spam.replace('{ input: tokens }', '{ input: words }');
+    const result = await tributary(['check', variant('fields.yaml', text), '--set', 'evaluation.label=sentiment']);
+    expectUsageError(result);
+    expect(result.stderr).toContain("stages.2 (natural:stopwords) reads 'words', but the source's records carry 'id', 'path', 'size', 'mtime', 'raw', 'label' and earlier stages write 'text', 'tokens'");
+    expect(result.stderr).toContain("evaluation compares the model with 'sentiment', but the source's records carry");
+  });
+
+  it('every problem at once: format problems with plugin, kind and param problems', async () => {
+    const text = spam.replace('task: binary-classification', 'task: binary').replace('kind: natural:stem', 'kind: natural:stemm');
+    const result = await tributary(['check', variant('waves.yaml', text)]);
+    expectUsageError(result);
+    expect(result.stderr).toContain('cannot run (2 problems)');
+    expect(result.stderr).toContain("'evaluation.task' must be one of");
+    expect(result.stderr).toContain("Did you mean 'natural:stem'?");
   });
 
   it('a run that breaks after it started exits 1: a model whose files were tampered with', async () => {

@@ -1,5 +1,6 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
-import type { DataRecord, Dataset } from '@tributary/core';
+import { type DataRecord, type Dataset, recordId } from '@tributary/core';
 import { describeReport, evaluate, metricsOf } from '../evaluate.js';
 import type { EvaluationSpecValue } from '../spec/schema.js';
 import { readManifest } from './inspect.js';
@@ -17,21 +18,29 @@ export interface EvalOptions extends GlobalOptions {
   readonly prediction?: string;
   readonly task?: string;
   readonly threshold?: string;
+  readonly set?: readonly string[];
 }
 
-/** The data `--data` names: a folder, a .jsonl or .csv file, or a spec whose source (and split part) to use. */
-function dataFor(target: string, part: string): Dataset<DataRecord> {
+/** The data `--data` names: a folder, a .jsonl or .csv file, or a spec (with --set overrides) whose source, or split part, to use. */
+function dataFor(target: string, part: string, overrides: readonly string[]): { data: Dataset<DataRecord>; train?: Dataset<DataRecord> } {
   if (/\.(ya?ml|json)$/i.test(target) && fs.existsSync(target)) {
-    const { spec, dir } = loadSpec(target);
+    const { spec, dir } = loadSpec(target, overrides);
     const source = openSource(spec.source, dir);
-    if (part === 'all') return source;
-    if (spec.test && part === 'test') return openSource(spec.test, dir);
-    if (spec.test) return source;
+    if (part === 'all') return { data: source };
+    if (spec.test) return part === 'test' ? { data: openSource(spec.test, dir), train: source } : { data: source };
     if (!spec.split) throw new UsageError(`${target} has no split or test source, so it has no '${part}' part; pass --part all to evaluate on its whole source.`);
     const parts = source.split({ test: spec.split.test, seed: spec.split.seed ?? spec.seed ?? 42, ...(spec.split.stratifyBy ? { stratifyBy: spec.split.stratifyBy } : {}) });
-    return part === 'train' ? parts.train : parts.test;
+    return part === 'train' ? { data: parts.train } : { data: parts.test, train: parts.train };
   }
-  return openSource(sourceForPath(target, true), process.cwd());
+  if (overrides.length > 0) throw new UsageError('--set applies to a spec given as --data; this --data is a data file or folder.');
+  return { data: openSource(sourceForPath(target, true), process.cwd()) };
+}
+
+/** The fingerprint fit() records: sha256 over the ids of the training records, in order. */
+async function fingerprint(train: Dataset<DataRecord>): Promise<string> {
+  const hash = crypto.createHash('sha256');
+  await train.forEach((record, i) => void hash.update(`${String(recordId(record, i))}\n`));
+  return hash.digest('hex');
 }
 
 /** `tributary eval <artifact> --data <source>`: scores a saved binary classifier on data it is given. */
@@ -40,20 +49,31 @@ export async function evalCommand(dir: string, options: EvalOptions): Promise<vo
   if (!['test', 'train', 'all'].includes(part)) throw new UsageError(`--part is test, train or all; got '${part}'.`);
   const threshold = options.threshold === undefined ? undefined : Number(options.threshold);
   if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) throw new UsageError(`--threshold takes a number from 0 to 1, got '${options.threshold}'.`);
-  const data = dataFor(options.data, part);
+  const { data, train } = dataFor(options.data, part, options.set ?? []);
+  const fromSpec = /\.(ya?ml|json)$/i.test(options.data);
   const progress = new Progress(!options.quiet);
   const logger = createLogger(options.logLevel ?? 'warn', progress);
   const { runtime, model } = await loadModel(dir, logger);
   const counter = progress.task('evaluate');
   let n = 0;
   try {
-    const saved = (await readManifest(dir)).manifest.evaluation?.task;
-    const task = options.task ?? (saved === 'classification' ? 'classification' : 'binary-classification');
+    const { manifest } = await readManifest(dir);
+    const savedEvaluation = (manifest.evaluation ?? {}) as { task?: string; fields?: { label?: string; score?: string; prediction?: string } };
+    const task = options.task ?? (savedEvaluation.task === 'classification' ? 'classification' : 'binary-classification');
+    const fields = savedEvaluation.fields ?? {};
+    if (train && manifest.dataFingerprint && (await fingerprint(train)) !== manifest.dataFingerprint) {
+      progress.log(
+        `tributary: warning: the training part of ${options.data} is not the data this model was fitted on (its fingerprint differs), so this test part may hold records the model trained on. Give eval the same --set options the run had (a source.limit, say).`,
+      );
+    }
+    const label = options.label ?? fields.label;
+    const score = options.score ?? fields.score;
+    const prediction = options.prediction ?? fields.prediction;
     if (task !== 'classification' && task !== 'binary-classification') throw new UsageError(`--task is binary-classification or classification; got '${task}'.`);
     const spec: EvaluationSpecValue =
       task === 'classification'
-        ? { task, ...(options.label ? { label: options.label } : {}), ...(options.prediction ? { prediction: options.prediction } : {}) }
-        : { task, ...(options.label ? { label: options.label } : {}), ...(options.score ? { score: options.score } : {}), ...(threshold !== undefined ? { threshold } : {}) };
+        ? { task, ...(label ? { label } : {}), ...(prediction ? { prediction } : {}) }
+        : { task, ...(label ? { label } : {}), ...(score ? { score } : {}), ...(threshold !== undefined ? { threshold } : {}) };
     const e = await evaluate(model, data.map((r) => (counter.update(++n), r)), spec, {});
     counter.stop();
     progress.stop();
@@ -61,11 +81,11 @@ export async function evalCommand(dir: string, options: EvalOptions): Promise<vo
       const folder = !/\.(ya?ml|json)$/i.test(options.data) && fs.statSync(options.data, { throwIfNoEntry: false })?.isDirectory();
       throw new RunFailed(
         `no record could be scored (${e.run.input} read, ${e.run.skipped + e.run.deadLettered} rejected${Object.keys(e.run.rejections).length ? `: ${JSON.stringify(e.run.rejections)}` : ''}), so there are no figures to report. ${
-          folder ? "A folder's records carry no label: give a spec whose source labels them (--data pipeline.yaml, with label: { 'spam*': 1, '*': 0 } or 'folder'), or a .jsonl/.csv file with a label field." : `Check that the records carry the label field ('${options.label ?? 'label'}') and what the model needs.`
+          folder ? "A folder's records carry no label: give a spec whose source labels them (--data pipeline.yaml, with label: { 'spam*': 1, '*': 0 } or 'folder'), or a .jsonl/.csv file with a label field." : e.run.samples[0] ? `The first was rejected by ${e.run.samples[0].stage}: ${e.run.samples[0].message}` : ''
         }`,
       );
     }
-    emit(options, { artifact: dir, data: options.data, part, task, metrics: metricsOf(e), efficiency: e.efficiency, records: e.run }, () => describeReport(e).join('\n'));
+    emit(options, { artifact: dir, data: options.data, ...(fromSpec ? { part } : {}), task, metrics: metricsOf(e), efficiency: e.efficiency, records: e.run }, () => describeReport(e).join('\n'));
   } finally {
     progress.stop();
     await model.dispose();

@@ -143,6 +143,6 @@ export async function predictCommand(dir: string, options: PredictOptions): Prom
     runtime.dispose();
   }
   if (!options.quiet) {
-    process.stderr.write(`predicted ${done - failed} of ${done} records${failed ? `; ${failed} rejected by the pipeline (error lines in the output)` : ''}${bad ? `; ${bad} input lines or files could not be read as records` : ''}\n`);
+    process.stderr.write(`predicted ${done - failed} of ${done} records${failed ? `; ${failed} rejected by the pipeline (error lines in the output)` : ''}${bad ? `; ${bad} input ${bad === 1 ? 'line or file' : 'lines or files'} could not be read as records` : ''}\n`);
   }
 }

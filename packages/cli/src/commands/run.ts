@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { type DataRecord, type Dataset, type ExecutionOptions, type GateResult, type OnSourceProblem, RunReport, type Runtime, TributaryError, checkGate, describeGateMiss } from '@tributary/core';
 import { RunFailed, UsageError } from '../errors.js';
 import { type Report, describeReport, evaluate, metricsOf } from '../evaluate.js';
+import type { EvaluationSpecValue } from '../spec/schema.js';
 import { type GlobalOptions, Progress, createLogger, emit, showEvents } from '../output.js';
 import { plan } from '../plan.js';
 import { openSource, resolvePathRef } from '../sources.js';
@@ -31,10 +32,12 @@ function counted(data: Dataset<DataRecord>, progress: Progress, label: string): 
 }
 
 /** The evaluation as stored in the artifact (`evaluation.json`) and printed by `inspect`. */
-function evaluationSummary(e: Report, fit: RunReport | undefined, seed: number, gate: GateResult | undefined, name: string | undefined) {
+function evaluationSummary(e: Report, spec: EvaluationSpecValue, fit: RunReport | undefined, seed: number, gate: GateResult | undefined, name: string | undefined) {
   return {
     ...(name ? { pipeline: name } : {}),
     task: e.task,
+    // The fields it compared, so a later `tributary eval` of this model uses the same ones.
+    fields: spec.task === 'classification' ? { label: spec.label ?? 'label', prediction: spec.prediction ?? 'prediction' } : { label: spec.label ?? 'label', score: spec.score ?? 'score' },
     ...metricsOf(e),
     efficiency: e.efficiency,
     test: e.run,
@@ -72,12 +75,13 @@ function sourceProblems(report: RunReport, execution: ExecutionOptions, runtime:
 export async function runCommand(specFile: string, options: RunOptions): Promise<void> {
   const started = performance.now();
   if (options.out !== undefined && options.out.trim() === '') throw new UsageError('--out was given an empty path; name the folder to save the model to, or leave --out out to use the spec\'s save.');
-  const loaded = loadSpec(specFile, options.set);
+  const loaded = loadSpec(specFile, options.set, { deferFormat: true });
   const { spec } = loaded;
   const progress = new Progress(!options.quiet);
   const logger = createLogger(options.logLevel ?? 'warn', progress);
   const saveTo = options.save === false || options.out === undefined ? undefined : path.resolve(options.out);
-  const { runtime, stages } = await plan(loaded, { logger }, saveTo);
+  const { runtime, stages, warnings } = await plan(loaded, { logger }, saveTo);
+  for (const warning of warnings) progress.log(`tributary: warning: ${warning}`);
   const off = showEvents(runtime.events, progress, logger);
   const seed = spec.seed ?? 42;
   const run = spec.run ?? {};
@@ -118,12 +122,12 @@ export async function runCommand(specFile: string, options: RunOptions): Promise
         const t = evaluation.run;
         await model.dispose();
         throw new RunFailed(
-          `no test record could be scored (${t.input} read, ${t.skipped + t.deadLettered} rejected${Object.keys(t.rejections).length ? `: ${JSON.stringify(t.rejections)}` : ''}), so the model was not evaluated or saved. ${t.input === 0 ? 'The test part is empty: give split.test a larger fraction or a test source with records.' : `Check that the records carry '${spec.evaluation.label ?? 'label'}' and that the model writes what evaluation expects.`}`,
+          `no test record could be scored (${t.input} read, ${t.skipped + t.deadLettered} rejected${Object.keys(t.rejections).length ? `: ${JSON.stringify(t.rejections)}` : ''}), so the model was not evaluated or saved. ${t.input === 0 ? 'The test part is empty: give split.test a larger fraction or a test source with records.' : t.samples[0] ? `The first was rejected by ${t.samples[0].stage}: ${t.samples[0].message}` : ''}`,
         );
       }
       if (spec.evaluation.gate) gate = checkGate(evaluation, spec.evaluation.gate);
     }
-    const summary = evaluation ? evaluationSummary(evaluation, fitReport, seed, gate, spec.name) : undefined;
+    const summary = evaluation && spec.evaluation ? evaluationSummary(evaluation, spec.evaluation, fitReport, seed, gate, spec.name) : undefined;
     const saved = out && (!gate || gate.passed) ? (await model.save(out, summary ? { evaluation: summary } : {}), out) : undefined;
     await model.dispose();
     progress.stop();

@@ -12,6 +12,8 @@ export interface LoadedSpec {
   readonly dir: string;
   /** The file as the user named it (relative to the working folder). */
   readonly name: string;
+  /** Problems of the spec's format, when the caller asked to have them with the others (`deferFormat`). */
+  readonly formatProblems: readonly string[];
   /** `pipeline.yaml:12:7` for a path into the spec (`['stages', 2, 'params', 'maxLength']`). */
   where(at: ReadonlyArray<string | number>): string;
 }
@@ -65,7 +67,7 @@ function describeProblem(message: string): string {
 }
 
 /** Reads, parses and checks a spec file against the spec schema, reporting every problem at once with its line. */
-export function loadSpec(file: string, overrides: readonly string[] = []): LoadedSpec {
+export function loadSpec(file: string, overrides: readonly string[] = [], options: { readonly deferFormat?: boolean } = {}): LoadedSpec {
   const absolute = path.resolve(file);
   let text: string;
   try {
@@ -126,8 +128,8 @@ export function loadSpec(file: string, overrides: readonly string[] = []): Loade
     return name;
   };
   const problems = paramProblems(PipelineSpecSchema, data).map((p) => `${where(pathSegments(p.param))}: ${describeProblem(p.message)}`);
-  if (problems.length > 0) {
+  if (problems.length > 0 && !options.deferFormat) {
     throw new UsageError(`${name} does not match the pipeline spec format (${problems.length} problem${problems.length > 1 ? 's' : ''}); fix ${problems.length > 1 ? 'them' : 'it'} and run again (tributary schema prints the format):`, problems);
   }
-  return { spec: data as PipelineSpec, file: absolute, dir: path.dirname(absolute), name, where };
+  return { spec: data as PipelineSpec, file: absolute, dir: path.dirname(absolute), name, where, formatProblems: problems };
 }

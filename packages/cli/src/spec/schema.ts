@@ -81,6 +81,16 @@ export const SplitSpec = Type.Object(
   { additionalProperties: false },
 );
 
+/** The bounds a classification (more than two classes) can be held to: its report has no precision, recall, ROC-AUC or log loss of one class. */
+export const ClassificationGateSpec = Type.Object(
+  {
+    minAccuracy: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    minF1: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'The smallest macro F1 (the mean F1 over the classes present).' })),
+    maxP99Ms: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Largest allowed 99th-percentile batch latency, in milliseconds.' })),
+  },
+  { additionalProperties: false, description: 'Figures the model must reach to be saved; a miss fails the run (exit 1) and nothing is saved.' },
+);
+
 export const GateSpec = Type.Object(
   {
     minAccuracy: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
@@ -115,7 +125,7 @@ export const EvaluationSpec = Type.Union([
       prediction: Type.Optional(Type.String({ description: 'The field the model writes its predicted class to. Default prediction.' })),
       classes: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Number()]), { description: 'The classes in the order of the confusion matrix. Default: those seen, sorted.' })),
       batchSize: Batch,
-      gate: Type.Optional(GateSpec),
+      gate: Type.Optional(ClassificationGateSpec),
     },
     { additionalProperties: false, description: 'Accuracy, per-class precision/recall/F1, macro F1 and the confusion matrix of a classifier of any number of classes (gate minF1 reads macro F1).' },
   ),
