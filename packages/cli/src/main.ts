@@ -88,6 +88,12 @@ Examples:
     .action(async (_options, command: Command) => (await import('./commands/plugins.js')).pluginsCommand(globals(command)));
 
   cli
+    .command('describe')
+    .description("show a stage kind's params (types, defaults, descriptions) and the fields it reads and writes")
+    .argument('<kind>', 'a stage kind, e.g. natural:tokenize (tributary plugins lists them)')
+    .action(async (kind: string, _options, command: Command) => (await import('./commands/describe.js')).describeCommand(kind, globals(command)));
+
+  cli
     .command('serve')
     .description('serve a saved model over HTTP (needs @tributary/serve)')
     .argument('<artifact>', 'the folder a model was saved to')

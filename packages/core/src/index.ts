@@ -27,7 +27,7 @@ export type {
 } from './stage/stage.js';
 
 export { assertKnownKeys, closest, editDistance } from './params/closest.js';
-export { paramProblems, validateParams } from './params/validate-params.js';
+export { paramDefaults, paramProblems, validateParams } from './params/validate-params.js';
 export { PATH_PARAM, pathParam, pathParams } from './params/path-param.js';
 export type { ParamProblem } from './params/validate-params.js';
 

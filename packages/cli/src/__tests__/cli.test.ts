@@ -15,7 +15,7 @@ describe('tributary, run as a child process', () => {
   it('answers --help, --version and each command’s --help with exit code 0', async () => {
     const help = await tributary(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['run', 'check', 'eval', 'predict', 'inspect', 'plugins', 'serve', 'schema']) expect(help.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+    for (const command of ['run', 'check', 'eval', 'predict', 'inspect', 'plugins', 'describe', 'serve', 'schema']) expect(help.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     const v = await tributary(['--version']);
     expect([v.code, v.stdout.trim()]).toEqual([0, version]);
     const run = await tributary(['run', '--help']);
@@ -34,6 +34,22 @@ describe('tributary, run as a child process', () => {
       expect(row).toMatchObject({ version: plugin.version, fits: true });
       expect(row!.kinds).toEqual(plugin.stages.map((s) => s.kind).sort());
     }
+  });
+});
+
+describe('tributary describe', () => {
+  it("lists a kind's params with the defaults of its schema, and suggests the kind meant when misspelt", async () => {
+    const { code, stdout } = await tributary(['describe', 'natural:tokenize', '--json']);
+    expect(code).toBe(0);
+    const described = JSON.parse(stdout) as { params: Array<{ name: string; default?: unknown }>; fields: { reads: string[]; writes: string[] } };
+    const definition = natural.stages.find((s) => s.kind === 'natural:tokenize')!;
+    const properties = (definition.params as unknown as { properties: Record<string, { default?: unknown }> }).properties;
+    expect(described.params.map((p) => p.name)).toEqual(Object.keys(properties));
+    for (const p of described.params) expect(p.default).toEqual(properties[p.name]!.default);
+    expect(described.fields).toEqual({ reads: ['text'], writes: ['tokens'] });
+    const typo = await tributary(['describe', 'natural:tokenise']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("Did you mean 'natural:tokenize'?");
   });
 });
 

@@ -67,7 +67,7 @@ export const SourceSpec = Type.Union([FilesSource, JsonlSource, CsvSource, Conca
 export const StageSpecSchema = Type.Object(
   {
     kind: Type.String({ pattern: '^[a-z][a-z0-9-]*:[a-z][a-z0-9-]*$', description: 'The stage kind, <domain>:<step>, e.g. natural:tokenize.' }),
-    params: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: "The stage's params; each plugin's README lists them." })),
+    params: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: "The stage's params; tributary describe <kind> lists them with their types and defaults." })),
   },
   { additionalProperties: false },
 );

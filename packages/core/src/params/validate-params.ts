@@ -162,3 +162,8 @@ export function validateParams<S extends TSchema>(kind: string, schema: S, param
   }
   return withDefaults as Static<S>;
 }
+
+/** The params a schema gives when none are passed: every default filled in (required params without one stay absent). */
+export function paramDefaults(schema: TSchema): Record<string, unknown> {
+  return Value.Default(schema, {}) as Record<string, unknown>;
+}
