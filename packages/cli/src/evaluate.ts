@@ -28,8 +28,8 @@ export function evaluate(model: PipelineModel, data: Dataset<DataRecord>, spec: 
 
 /** The headline figures of a report (what `run --json` prints under `metrics`, and `inspect` shows). */
 export function metricsOf(e: Report): Record<string, unknown> {
-  if (e.task === 'classification') return { accuracy: e.accuracy, macroF1: e.macroF1, testRecords: e.testRecords, confusion: e.confusion, classes: e.classes };
-  return { accuracy: e.accuracy, precision: e.precision, recall: e.recall, f1: e.f1, rocAuc: e.rocAuc, logLoss: e.logLoss, testRecords: e.testRecords, confusion: e.confusion };
+  if (e.task === 'classification') return { accuracy: e.accuracy, macroF1: e.macroF1, macro: e.macro, weighted: e.weighted, testRecords: e.testRecords, confusion: e.confusion, classes: e.classes };
+  return { accuracy: e.accuracy, precision: e.precision, recall: e.recall, f1: e.f1, rocAuc: e.rocAuc, prAuc: e.prAuc, logLoss: e.logLoss, bestThreshold: e.bestThreshold, testRecords: e.testRecords, confusion: e.confusion };
 }
 
 const fixed = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : x.toFixed(4));
@@ -42,7 +42,7 @@ export function describeReport(e: Report): string[] {
   const first = t.samples[0];
   if (first) lines.push(`  first rejected: ${String(first.recordId)} (${first.stage}): ${first.message}`);
   if (e.task === 'classification') {
-    lines.push(`accuracy ${fixed(e.accuracy)}  macro F1 ${fixed(e.macroF1)}  (${e.classes.length} classes)`);
+    lines.push(`accuracy ${fixed(e.accuracy)}  macro F1 ${fixed(e.macroF1)}  weighted F1 ${fixed(e.weighted.f1)}  (${e.classes.length} classes)`);
     lines.push(`per class: ${e.classes.map((c) => `${c.label}: P ${fixed(c.precision)} R ${fixed(c.recall)}`).join(', ')}`);
     const present = e.classes.filter((c) => c.support > 0).map((c) => c.label);
     const predicted = e.classes.filter((c, i) => e.confusion.matrix.some((row) => row[i]! > 0)).map((c) => c.label);
@@ -50,7 +50,8 @@ export function describeReport(e: Report): string[] {
       lines.push(`warning: the data's classes (${present.join(', ')}) and the model's predictions (${predicted.join(', ')}) have none in common: are the labels of another kind (0/1 against names)?`);
     }
   } else {
-    lines.push(`accuracy ${fixed(e.accuracy)}  precision ${fixed(e.precision)}  recall ${fixed(e.recall)}  F1 ${fixed(e.f1)}  ROC-AUC ${fixed(e.rocAuc)}  log loss ${fixed(e.logLoss)}`);
+    lines.push(`accuracy ${fixed(e.accuracy)}  precision ${fixed(e.precision)}  recall ${fixed(e.recall)}  F1 ${fixed(e.f1)}  ROC-AUC ${fixed(e.rocAuc)}  PR-AUC ${fixed(e.prAuc)}  log loss ${fixed(e.logLoss)}`);
+    if (e.bestThreshold && e.bestThreshold.f1 > e.f1 + 1e-9) lines.push(`  the highest F1 over thresholds: ${fixed(e.bestThreshold.f1)} at ${e.bestThreshold.threshold}`);
     lines.push(`confusion ${JSON.stringify(e.confusion)}`);
   }
   lines.push(`latency per batch of up to ${e.efficiency.batchSize}: p50 ${e.efficiency.batchLatencyMs.p50.toFixed(1)} ms, p99 ${e.efficiency.batchLatencyMs.p99.toFixed(1)} ms; ${Math.round(e.efficiency.recordsPerSecond)} records/s`);

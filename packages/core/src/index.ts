@@ -68,14 +68,20 @@ export type { Plugin, PluginDefinition } from './plugin/define-plugin.js';
 export { Runtime, createRuntime } from './runtime/runtime.js';
 export type { PluginInfo, RuntimeOptions } from './runtime/runtime.js';
 
-export { binaryClassificationMetrics, binaryConfusion, confusionMatrix, logLoss, rocAuc } from './metrics/classification.js';
+export { averagePrecision, binaryClassificationMetrics, binaryConfusion, confusionMatrix, logLoss, rocAuc, thresholdSweep } from './metrics/classification.js';
+export type { CurvePoint } from './metrics/ranking.js';
+export { multiclassMetrics, sortClasses } from './metrics/multiclass.js';
+export type { Averages, ClassLabel, MulticlassMetrics } from './metrics/multiclass.js';
+export { RegressionAccumulator, regressionMetrics } from './metrics/regression.js';
+export type { RegressionMetrics } from './metrics/regression.js';
 export type { BinaryClassificationMetrics, BinaryConfusion } from './metrics/classification.js';
 
 export { evaluateBinaryClassifier } from './evaluation/evaluate.js';
 export type { Efficiency, EvaluateOptions, EvaluationReport, Percentiles } from './evaluation/evaluate.js';
 export type { ScoreOptions } from './evaluation/score.js';
 export { evaluateClassifier } from './evaluation/evaluate-classifier.js';
-export type { ClassFigures, ClassifierEvaluationReport, EvaluateClassifierOptions } from './evaluation/evaluate-classifier.js';
+export type { ClassifierEvaluationReport, EvaluateClassifierOptions } from './evaluation/evaluate-classifier.js';
+export type { ClassFigures } from './metrics/multiclass.js';
 export { checkGate, describeGateMiss } from './evaluation/gate.js';
 export type { GateMiss, GateOptions, GateResult } from './evaluation/gate.js';
 

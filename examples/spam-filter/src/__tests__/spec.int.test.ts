@@ -22,7 +22,7 @@ describe('the spam filter as a spec (pipeline.yaml) and as a program (src/spam-f
       const cli = JSON.parse(stdout) as { metrics: Record<string, unknown>; records: { train: { input: number; output: number } } };
       const e = program.evaluation;
       expect(cli.records.train).toMatchObject({ input: program.model.fitReport!.input, output: program.model.fitReport!.output });
-      expect(cli.metrics).toEqual({ accuracy: e.accuracy, precision: e.precision, recall: e.recall, f1: e.f1, rocAuc: e.rocAuc, logLoss: e.logLoss, testRecords: e.testRecords, confusion: e.confusion });
+      expect(cli.metrics).toEqual({ accuracy: e.accuracy, precision: e.precision, recall: e.recall, f1: e.f1, rocAuc: e.rocAuc, prAuc: e.prAuc, logLoss: e.logLoss, bestThreshold: e.bestThreshold, testRecords: e.testRecords, confusion: e.confusion });
       // Both saved the same fitted state: the TF-IDF vocabulary file is byte for byte the same.
       const vocabulary = (root: string) => {
         const stage = fs.readdirSync(path.join(root, 'stages')).find((d) => d.includes('tfidf'))!;

@@ -39,6 +39,8 @@ function evaluationSummary(e: Report, spec: EvaluationSpecValue, fit: RunReport 
     // The fields it compared, so a later `tributary eval` of this model uses the same ones.
     fields: spec.task === 'classification' ? { label: spec.label ?? 'label', prediction: spec.prediction ?? 'prediction' } : { label: spec.label ?? 'label', score: spec.score ?? 'score' },
     ...metricsOf(e),
+    // The threshold sweep (up to 200 points): the ROC and precision–recall curves.
+    ...(e.task === 'binary-classification' ? { curve: e.curve } : {}),
     efficiency: e.efficiency,
     test: e.run,
     fit: fit?.toJSON() ?? null,

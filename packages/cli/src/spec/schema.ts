@@ -98,6 +98,7 @@ export const GateSpec = Type.Object(
     minRecall: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
     minF1: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
     minRocAuc: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    minPrAuc: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Smallest average precision (area under the precision–recall curve).' })),
     maxLogLoss: Type.Optional(Type.Number({ minimum: 0 })),
     maxP99Ms: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Largest allowed 99th-percentile batch latency, in milliseconds.' })),
   },

@@ -1,6 +1,6 @@
 import type { DatasetSource } from '../dataset/dataset.js';
 import { TributaryError } from '../errors/tributary-error.js';
-import { confusionMatrix } from '../metrics/classification.js';
+import { type Averages, type ClassFigures, multiclassMetrics } from '../metrics/multiclass.js';
 import type { PipelineModel } from '../pipeline/pipeline-model.js';
 import type { RunReport } from '../pipeline/run-report.js';
 import { type Efficiency, type ScoreOptions, scoreBatches } from './score.js';
@@ -14,15 +14,6 @@ export interface EvaluateClassifierOptions extends ScoreOptions {
   readonly classes?: readonly (string | number)[];
 }
 
-/** Precision, recall and F1 of one class against the rest; `null` where the class was never predicted or never present. */
-export interface ClassFigures {
-  readonly label: string | number;
-  readonly support: number;
-  readonly precision: number | null;
-  readonly recall: number | null;
-  readonly f1: number | null;
-}
-
 export interface ClassifierEvaluationReport {
   readonly task: 'classification';
   readonly accuracy: number;
@@ -31,6 +22,10 @@ export interface ClassifierEvaluationReport {
   readonly testRecords: number;
   readonly confusion: { readonly labels: ReadonlyArray<string | number>; readonly matrix: number[][] };
   readonly classes: readonly ClassFigures[];
+  /** Precision, recall and F1 averaged over the classes present: unweighted, pooled, and by support. */
+  readonly macro: Averages;
+  readonly micro: Averages;
+  readonly weighted: Averages;
   readonly efficiency: Efficiency;
   readonly run: ReturnType<RunReport['toJSON']>;
 }
@@ -56,20 +51,19 @@ export async function evaluateClassifier(model: PipelineModel, data: DatasetSour
     predicted.push(guess);
     return undefined;
   });
-  const labels = options.classes ? [...options.classes] : [...new Set([...actual, ...predicted])].sort((a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : 1));
-  const confusion = confusionMatrix(actual, predicted, labels);
-  const classes = labels.map((label, i): ClassFigures => {
-    const tp = confusion.matrix[i]![i]!;
-    const support = confusion.matrix[i]!.reduce((a, b) => a + b, 0);
-    const predictedAs = confusion.matrix.reduce((a, row) => a + row[i]!, 0);
-    const precision = predictedAs === 0 ? null : tp / predictedAs;
-    const recall = support === 0 ? null : tp / support;
-    const f1 = precision === null || recall === null ? null : precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
-    return { label, support, precision, recall, f1 };
-  });
-  // Classes present in the data count in the macro mean; a present class never predicted has F1 0.
-  const present = classes.filter((c) => c.support > 0);
-  const macroF1 = present.length === 0 ? 0 : present.reduce((a, c) => a + (c.f1 ?? 0), 0) / present.length;
-  const correct = actual.filter((a, i) => a === predicted[i]).length;
-  return { task: 'classification', accuracy: actual.length === 0 ? 0 : correct / actual.length, macroF1, testRecords: actual.length, confusion, classes, efficiency, run };
+  // Declared classes are a contract: a label outside them is an error, not a silently dropped record.
+  const m = multiclassMetrics(actual, predicted, options.classes);
+  return {
+    task: 'classification',
+    accuracy: m.accuracy,
+    macroF1: m.macro.f1,
+    testRecords: m.count,
+    confusion: m.confusion,
+    classes: m.classes,
+    macro: m.macro,
+    micro: m.micro,
+    weighted: m.weighted,
+    efficiency,
+    run,
+  };
 }

@@ -9,6 +9,8 @@ export interface GateOptions {
   readonly minRecall?: number;
   readonly minF1?: number;
   readonly minRocAuc?: number;
+  /** Smallest average precision (area under the precision–recall curve). */
+  readonly minPrAuc?: number;
   readonly maxLogLoss?: number;
   /** Largest allowed 99th-percentile batch latency, in milliseconds. */
   readonly maxP99Ms?: number;
@@ -43,6 +45,7 @@ const BOUNDS: ReadonlyArray<readonly [keyof GateOptions, 'min' | 'max', string, 
   ['minRecall', 'min', 'recall', (r) => binary(r)?.recall],
   ['minF1', 'min', 'f1', (r) => (r.task === 'classification' ? r.macroF1 : r.f1)],
   ['minRocAuc', 'min', 'rocAuc', (r) => binary(r)?.rocAuc],
+  ['minPrAuc', 'min', 'prAuc', (r) => binary(r)?.prAuc],
   ['maxLogLoss', 'max', 'logLoss', (r) => binary(r)?.logLoss],
   ['maxP99Ms', 'max', 'batchLatencyMs.p99', (r) => r.efficiency.batchLatencyMs.p99],
 ];

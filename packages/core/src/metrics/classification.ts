@@ -1,4 +1,5 @@
 import { TributaryError } from '../errors/tributary-error.js';
+import { type CurvePoint, averagePrecisionFromCurve, aucFromRanks, curveFromRanks, rankScores, thinCurve } from './ranking.js';
 
 /** Counts of a binary confusion matrix (positive class = 1). */
 export interface BinaryConfusion {
@@ -18,6 +19,12 @@ export interface BinaryClassificationMetrics {
   readonly f1: number;
   /** Area under the ROC curve (ties count half); null when only one class is present, where it is undefined. */
   readonly rocAuc: number | null;
+  /** Average precision, the area under the precision–recall curve; null without positives. */
+  readonly prAuc: number | null;
+  /** The threshold with the highest F1, and that F1: what moving the threshold could gain. */
+  readonly bestThreshold: { readonly threshold: number; readonly f1: number } | null;
+  /** Up to 200 points of the threshold sweep (ROC and PR curves), from the highest threshold down. */
+  readonly curve: readonly CurvePoint[];
   /** Mean binary cross-entropy, probabilities clipped to [1e-15, 1 − 1e-15]. */
   readonly logLoss: number;
   readonly threshold: number;
@@ -56,24 +63,19 @@ export function binaryConfusion(labels: ArrayLike<number>, scores: ArrayLike<num
  */
 export function rocAuc(labels: ArrayLike<number>, scores: ArrayLike<number>): number | null {
   checkBinary(labels, scores);
-  const order = Array.from({ length: labels.length }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
-  let positives = 0;
-  let rankSum = 0;
-  for (let start = 0; start < order.length; ) {
-    let end = start;
-    while (end + 1 < order.length && scores[order[end + 1]!] === scores[order[start]!]) end++;
-    const midrank = (start + end) / 2 + 1;
-    for (let k = start; k <= end; k++) {
-      if (labels[order[k]!] === 1) {
-        positives++;
-        rankSum += midrank;
-      }
-    }
-    start = end + 1;
-  }
-  const negatives = labels.length - positives;
-  if (positives === 0 || negatives === 0) return null;
-  return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
+  return aucFromRanks(rankScores(labels, scores));
+}
+
+/** Average precision (area under the precision–recall curve, scikit-learn's definition); null without positives. */
+export function averagePrecision(labels: ArrayLike<number>, scores: ArrayLike<number>): number | null {
+  checkBinary(labels, scores);
+  return averagePrecisionFromCurve(curveFromRanks(rankScores(labels, scores)));
+}
+
+/** Every distinct threshold with its confusion counts, precision, recall, false positive rate and F1 (the ROC and PR curves). */
+export function thresholdSweep(labels: ArrayLike<number>, scores: ArrayLike<number>): CurvePoint[] {
+  checkBinary(labels, scores);
+  return curveFromRanks(rankScores(labels, scores));
 }
 
 /** Mean binary cross-entropy of probabilities `scores` for labels 0/1. */
@@ -97,12 +99,20 @@ export function binaryClassificationMetrics(labels: ArrayLike<number>, scores: A
   const { tp, fp, tn, fn } = confusion;
   const precision = ratio(tp, tp + fp);
   const recall = ratio(tp, tp + fn);
+  const ranked = rankScores(labels, scores);
+  const curve = curveFromRanks(ranked);
+  // The point at +∞ predicts nothing; the best threshold is among the scores themselves.
+  let best: CurvePoint | undefined;
+  for (let k = 1; k < curve.length; k++) if (!best || curve[k]!.f1 > best.f1) best = curve[k];
   return {
     accuracy: ratio(tp + tn, labels.length),
     precision,
     recall,
     f1: ratio(2 * precision * recall, precision + recall),
-    rocAuc: rocAuc(labels, scores),
+    rocAuc: aucFromRanks(ranked),
+    prAuc: averagePrecisionFromCurve(curve),
+    bestThreshold: best && tp + fn > 0 ? { threshold: best.threshold, f1: best.f1 } : null,
+    curve: thinCurve(curve),
     logLoss: logLoss(labels, scores),
     threshold,
     confusion,
