@@ -83,6 +83,8 @@ export { evaluateClassifier } from './evaluation/evaluate-classifier.js';
 export type { ClassifierEvaluationReport, EvaluateClassifierOptions } from './evaluation/evaluate-classifier.js';
 export type { ClassFigures } from './metrics/multiclass.js';
 export { checkGate, describeGateMiss } from './evaluation/gate.js';
+export { crossValidate, repeat, spreadOf } from './evaluation/stability.js';
+export type { CrossValidateOptions, Spread, StabilityReport } from './evaluation/stability.js';
 export type { GateMiss, GateOptions, GateResult } from './evaluation/gate.js';
 
 /** One tsyringe for every plugin: import these from core, never from tsyringe directly. */

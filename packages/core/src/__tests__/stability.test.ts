@@ -1,0 +1,73 @@
+import { type DataRecord, createRuntime, crossValidate, repeat, spreadOf } from '@tributary/core';
+import { describe, expect, it } from 'vitest';
+import { center, toyPlugin } from './fixtures/toy-plugin.js';
+
+describe('spreadOf', () => {
+  it('mean, sample std, min and max of each numeric figure, leaving out the runs where it is null', () => {
+    const s = spreadOf([{ a: 1, b: null }, { a: 2, b: 0.5 }, { a: 3, b: 0.7, name: 'x' }]);
+    expect(s.a).toEqual({ mean: 2, std: 1, min: 1, max: 3, n: 3 });
+    expect(s.b!.mean).toBeCloseTo(0.6, 12);
+    expect(s.b!.std).toBeCloseTo(Math.sqrt(0.02), 12); // ((−0.1)² + 0.1²) / (2 − 1)
+    expect(s.b!.n).toBe(2);
+    expect(s.name).toBeUndefined();
+  });
+});
+
+describe('crossValidate', () => {
+  // 10 records: 7 of class A, 3 of class B.
+  const data = Array.from({ length: 10 }, (_, i) => ({ id: i, x: i, cls: i < 7 ? 'A' : 'B' }));
+  const pipeline = () => createRuntime({ plugins: [toyPlugin()] }).pipeline([center({ input: 'x', output: 'centred' })]);
+
+  it('tests every record exactly once, in folds of exact per-class sizes, fitting only on the other folds', async () => {
+    const seen: Array<{ test: DataRecord[]; trainMean: number }> = [];
+    const cv = await crossValidate(pipeline(), data, {
+      folds: 5,
+      seed: 3,
+      stratifyBy: 'cls',
+      evaluate: async (model, test) => {
+        const records = await test.collect();
+        const out = await model.predict(records);
+        // centred = x − (mean of the training folds' x), so the fitted mean is x − centred.
+        const trainMean = (records[0]!.x as number) - (out[0]!.centred as number);
+        seen.push({ test: records, trainMean });
+        return { testRecords: records.length, trainMean };
+      },
+    });
+    const ids = seen.flatMap((f) => f.test.map((r) => r.id)).sort((a, b) => (a as number) - (b as number));
+    expect(ids).toEqual(data.map((r) => r.id));
+    // Largest remainder per class: A (7 over 5) → 2 2 1 1 1, B (3 over 5) → 1 1 1 0 0.
+    expect(seen.map((f) => f.test.filter((r) => r.cls === 'A').length)).toEqual([2, 2, 1, 1, 1]);
+    expect(seen.map((f) => f.test.filter((r) => r.cls === 'B').length)).toEqual([1, 1, 1, 0, 0]);
+    expect(cv.runs.map((r) => [r.trainRecords, r.testRecords])).toEqual([[7, 3], [7, 3], [8, 2], [9, 1], [9, 1]]);
+    // Each fold's model was fitted on exactly the other folds: the mean of their x.
+    for (const fold of seen) {
+      const testIds = new Set(fold.test.map((r) => r.id));
+      const train = data.filter((r) => !testIds.has(r.id));
+      expect(fold.trainMean).toBeCloseTo(train.reduce((a, r) => a + r.x, 0) / train.length, 12);
+    }
+    expect(cv.spread.testRecords).toMatchObject({ mean: 2, min: 1, max: 3, n: 5 });
+  });
+
+  it('reproduces exactly under the same seed, and assigns differently under another', async () => {
+    const folds = async (seed: number) =>
+      (await crossValidate(pipeline(), data, { folds: 3, seed, evaluate: async (_m, test) => ({ ids: (await test.collect()).map((r) => r.id).join(',') }) })).runs.map((r) => (r.report as { ids: string }).ids);
+    expect(await folds(1)).toEqual(await folds(1));
+    expect(await folds(1)).not.toEqual(await folds(2));
+  });
+
+  it('refuses fewer than two folds, or more folds than records', async () => {
+    await expect(crossValidate(pipeline(), data, { folds: 1, seed: 1 })).rejects.toThrow(/folds ≥ 2/);
+    await expect(crossValidate(pipeline(), data.slice(0, 2), { folds: 3, seed: 1 })).rejects.toThrow(/3 folds need at least 3 records/);
+  });
+});
+
+describe('repeat', () => {
+  it('runs the job once per seed and reports each run and the spread', async () => {
+    const r = await repeat(async (seed) => ({ score: seed / 10 }), { seeds: [1, 2, 3, 6] });
+    expect(r.runs.map((x) => x.seed)).toEqual([1, 2, 3, 6]);
+    expect(r.spread.score!.mean).toBeCloseTo(0.3, 12);
+    expect(r.spread.score!.std).toBeCloseTo(Math.sqrt((0.04 + 0.01 + 0 + 0.09) / 3), 12);
+    expect([r.spread.score!.min, r.spread.score!.max]).toEqual([0.1, 0.6]);
+    await expect(repeat(async () => ({}), { seeds: [] })).rejects.toThrow(/list of seeds/);
+  });
+});
