@@ -99,6 +99,8 @@ describe('run → inspect → predict → eval on a real subset of the SpamAssas
     expect(info.plugins).toEqual([{ name: natural.name, version: natural.version }, { name: tfjs.name, version: tfjs.version }]);
     expect(info.metrics.f1).toBe(run.metrics.f1);
     expect(info.verified).toBe(true);
+    // Saved through the gate it passed (minF1 0.5): the manifest records the approval.
+    expect(info.approval).toMatchObject({ passed: true, bounds: { minF1: 0.5 } });
     const mermaid = (await tributary(['inspect', artifact, '--mermaid'])).stdout;
     expect(mermaid.split('\n')[0]).toBe('flowchart LR');
     // Six stages, fitted ones drawn as subroutines, chained from the input to the output.

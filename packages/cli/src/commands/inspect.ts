@@ -44,6 +44,7 @@ export async function inspectCommand(dir: string, options: InspectOptions): Prom
       schema: manifest.schema,
       metrics,
       ...(evaluation.gate ? { gate: evaluation.gate } : {}),
+      approval: manifest.approval ?? null,
       dataFingerprint: manifest.dataFingerprint ?? null,
       files: Object.keys(manifest.files).length + 1,
       bytes,
@@ -68,6 +69,7 @@ export async function inspectCommand(dir: string, options: InspectOptions): Prom
         out.push(`  ${Object.entries(metrics).map(([k, v]) => `${k} ${k === 'testRecords' ? String(v) : (number(v) ?? String(v))}`).join('  ')}`);
         const gate = evaluation.gate as { passed?: boolean } | undefined;
         if (gate) out.push(`  gate ${gate.passed ? 'passed' : 'failed'}`);
+        if (manifest.approval) out.push(`  approved: met ${JSON.stringify(manifest.approval.bounds)} (${manifest.approval.checkedAt})`);
       }
       out.push('', 'pipeline (Mermaid):', diagram);
       return out.join('\n');

@@ -130,7 +130,8 @@ export async function runCommand(specFile: string, options: RunOptions): Promise
       if (spec.evaluation.gate) gate = checkGate(evaluation, spec.evaluation.gate);
     }
     const summary = evaluation && spec.evaluation ? evaluationSummary(evaluation, spec.evaluation, fitReport, seed, gate, spec.name) : undefined;
-    const saved = out && (!gate || gate.passed) ? (await model.save(out, summary ? { evaluation: summary } : {}), out) : undefined;
+    // A passed gate is recorded in the manifest as the model's approval (serving can require it).
+    const saved = out && (!gate || gate.passed) ? (await model.save(out, { ...(summary ? { evaluation: summary } : {}), ...(gate ? { gate } : {}) }), out) : undefined;
     await model.dispose();
     progress.stop();
 

@@ -1,4 +1,7 @@
-import { type EvaluationReport, checkGate, createRuntime, describeGateMiss, evaluateClassifier } from '@tributary/core';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type EvaluationReport, checkGate, createRuntime, describeGateMiss, evaluateBinaryClassifier, evaluateClassifier, gate, isTributaryError } from '@tributary/core';
 import { describe, expect, it } from 'vitest';
 import { scale, toyPlugin } from './fixtures/toy-plugin.js';
 
@@ -59,5 +62,51 @@ describe('checkGate', () => {
     const result = checkGate(empty, { maxLogLoss: 0.1 });
     expect(result.passed).toBe(false);
     expect(result.misses).toEqual([{ figure: 'logLoss', bound: 'max', required: 0.1, actual: null, by: null, missing: 'no-records' }]);
+  });
+});
+
+describe('a gate on save', () => {
+  // score = x, labels: x ≥ 0.5 ↔ 1 except one mistake: accuracy 5/6, precision 1, recall 2/3, F1 0.8.
+  const records = [
+    { id: 1, x: 0.9, label: 1 },
+    { id: 2, x: 0.7, label: 1 },
+    { id: 3, x: 0.2, label: 1 },
+    { id: 4, x: 0.3, label: 0 },
+    { id: 5, x: 0.1, label: 0 },
+    { id: 6, x: 0.4, label: 0 },
+  ];
+  const setup = async () => {
+    const runtime = createRuntime({ plugins: [toyPlugin()] });
+    const model = await runtime.pipeline([scale({ input: 'x', output: 'score', factor: 1 })]).fit([]);
+    return { runtime, model, report: await evaluateBinaryClassifier(model, records) };
+  };
+
+  it('a model that misses its gate is not saved, and the error says which figure missed', async () => {
+    const { model, report } = await setup();
+    expect(report.f1).toBeCloseTo(0.8, 12);
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gate-')), 'model');
+    const result = gate({ minF1: 0.9, minAccuracy: 0.8 }).check(report);
+    expect(result.passed).toBe(false);
+    const error = await model.save(dir, { evaluation: report, gate: result }).catch((e: unknown) => e);
+    expect(isTributaryError(error, 'GATE_FAILED')).toBe(true);
+    expect((error as Error).message).toContain('f1 0.8');
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+
+  it('a model that meets it is saved as approved, with the bounds, and loads as any model', async () => {
+    const { runtime, model, report } = await setup();
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gate-')), 'model');
+    const manifest = await model.save(dir, { evaluation: report, gate: gate({ minF1: 0.75, maxP99Ms: 10_000 }).check(report) });
+    expect(manifest.approval).toMatchObject({ passed: true, bounds: { minF1: 0.75, maxP99Ms: 10_000 } });
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'tributary.json'), 'utf8')).approval.passed).toBe(true);
+    const loaded = await runtime.load(dir);
+    expect((await loaded.predict([{ id: 1, x: 0.25 }]))[0]!.score).toBe(0.25);
+    // A model saved without a gate carries no approval.
+    const plain = await model.save(path.join(path.dirname(dir), 'plain'), { evaluation: report });
+    expect(plain.approval).toBeUndefined();
+  });
+
+  it('a misspelt bound fails where the gate is written', () => {
+    expect(() => gate({ minF2: 0.9 } as never)).toThrow(/Unknown gate bound 'minF2'/);
   });
 });

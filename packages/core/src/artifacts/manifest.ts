@@ -31,6 +31,8 @@ export const ManifestSchema = Type.Object({
   schema: Type.Object({ input: Type.Array(Type.String()), output: Type.Array(Type.String()) }),
   dataFingerprint: Type.Optional(Type.String()),
   evaluation: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  /** Present when the model was saved through a gate it passed: the bounds it met, and when. */
+  approval: Type.Optional(Type.Object({ passed: Type.Literal(true), bounds: Type.Record(Type.String(), Type.Number()), checkedAt: Type.String() })),
   /** Every file of the artifact but the manifest, with its sha256. */
   files: Type.Record(Type.String(), Sha256),
   /** sha256 of this manifest as written, without this field: an edited manifest is detected. */

@@ -83,3 +83,10 @@ export function describeGateMiss(miss: GateMiss): string {
 }
 
 const round = (x: number) => Number(x.toPrecision(4));
+
+/** A gate to hold models to: `gate({ minF1: 0.97, maxP99Ms: 20 }).check(report)`, then `model.save(dir, { gate: result })`. */
+export function gate(bounds: GateOptions): { readonly bounds: GateOptions; check(report: Report): GateResult } {
+  // Checked now, so a misspelt bound fails where the gate is written rather than at the first check.
+  checkGate({ task: 'binary-classification', testRecords: 0 } as Report, bounds);
+  return { bounds, check: (report) => checkGate(report, bounds) };
+}

@@ -17,9 +17,23 @@ export interface FittedStage {
   readonly fitted: boolean;
 }
 
+/** The outcome of checking an evaluation against a gate (checkGate's result), as save() needs it. */
+export interface GateOutcome {
+  readonly passed: boolean;
+  /** The bounds it was checked against. */
+  readonly gate: object;
+  readonly misses: ReadonlyArray<{ readonly figure: string; readonly bound: 'min' | 'max'; readonly required: number; readonly actual: number | null }>;
+}
+
 export interface SaveOptions {
   /** An evaluation report to store as `evaluation.json` (and in the manifest); any JSON-serialisable object. */
   readonly evaluation?: object;
+  /**
+   * The model's gate, checked against its evaluation (`checkGate(report, bounds)`): a model that missed
+   * it is not saved (GATE_FAILED, with the misses); one that met it is saved as approved, the bounds in
+   * the manifest, so serving can require the approval.
+   */
+  readonly gate?: GateOutcome;
 }
 
 /** The fields a pipeline needs from its input, and the fields it adds. */
@@ -82,6 +96,14 @@ export class PipelineModel {
 
   /** Saves the model as an artifact directory (manifest + per-stage state + sha256 of every file), atomically. */
   async save(dir: string, options: SaveOptions = {}): Promise<Manifest> {
+    const gate = options.gate;
+    if (gate && !gate.passed) {
+      const misses = gate.misses.map((m) => `${m.figure} ${m.actual === null ? 'not measured' : m.actual} against ${m.bound === 'min' ? '≥' : '≤'} ${m.required}`);
+      throw new TributaryError('GATE_FAILED', {
+        message: `The model missed its gate (${misses.join('; ')}), so it was not saved. Improve the model, or save it without the gate if it is not meant to be served.`,
+        details: { misses: gate.misses },
+      });
+    }
     const files = new Map<string, Uint8Array | string>();
     const entries: StageEntry[] = [];
     for (const [index, fitted] of this.stages.entries()) {
@@ -121,6 +143,9 @@ export class PipelineModel {
         schema: this.schema,
         ...(this.dataFingerprint ? { dataFingerprint: this.dataFingerprint } : {}),
         ...(options.evaluation ? { evaluation: JSON.parse(JSON.stringify(options.evaluation)) as Record<string, unknown> } : {}),
+        ...(gate
+          ? { approval: { passed: true as const, bounds: Object.fromEntries(Object.entries(gate.gate).filter((e): e is [string, number] => typeof e[1] === 'number')), checkedAt: this.host.clock.date().toISOString() } }
+          : {}),
       },
       files,
     );
