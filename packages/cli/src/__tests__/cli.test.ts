@@ -88,6 +88,13 @@ describe('run → inspect → predict → eval on a real subset of the SpamAssas
     expect(run.metrics.accuracy).toBeGreaterThan(0.85);
     expect(run.artifact).toBe(artifact);
     expect(fs.existsSync(path.join(artifact, 'tributary.json'))).toBe(true);
+    // The training history, epoch by epoch, from the network's own events: six epochs of loss and accuracy.
+    const saved = JSON.parse(fs.readFileSync(path.join(artifact, 'evaluation.json'), 'utf8'));
+    const epochs = saved.history['tfjs:dense-classifier'] as Array<{ epoch: number; loss: number; acc: number }>;
+    expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4, 5, 6]);
+    for (const e of epochs) expect(e.acc >= 0 && e.acc <= 1 && e.loss > 0).toBe(true);
+    // Trained on the same data each epoch, the loss falls from the first epoch to the last.
+    expect(epochs.at(-1)!.loss).toBeLessThan(epochs[0]!.loss);
   });
 
   it('inspect shows the stages, versions and metrics of the saved model, and the pipeline as Mermaid', async () => {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import fs from 'node:fs';
-import { type DataRecord, type Dataset, type ExecutionOptions, type GateResult, type OnSourceProblem, RunReport, type Runtime, TributaryError, checkGate, describeGateMiss } from '@tributary/core';
+import { type DataRecord, type Dataset, type ExecutionOptions, type GateResult, type OnSourceProblem, RunReport, type Runtime, type TrainingHistory, TributaryError, checkGate, describeGateMiss, recordHistory } from '@tributary/core';
 import { RunFailed, UsageError } from '../errors.js';
 import { type Report, describeReport, evaluate, metricsOf } from '../evaluate.js';
 import type { EvaluationSpecValue } from '../spec/schema.js';
@@ -32,7 +32,7 @@ function counted(data: Dataset<DataRecord>, progress: Progress, label: string): 
 }
 
 /** The evaluation as stored in the artifact (`evaluation.json`) and printed by `inspect`. */
-function evaluationSummary(e: Report, spec: EvaluationSpecValue, fit: RunReport | undefined, seed: number, gate: GateResult | undefined, name: string | undefined) {
+function evaluationSummary(e: Report, spec: EvaluationSpecValue, fit: RunReport | undefined, seed: number, gate: GateResult | undefined, name: string | undefined, history: TrainingHistory) {
   return {
     ...(name ? { pipeline: name } : {}),
     task: e.task,
@@ -44,6 +44,8 @@ function evaluationSummary(e: Report, spec: EvaluationSpecValue, fit: RunReport 
     efficiency: e.efficiency,
     test: e.run,
     fit: fit?.toJSON() ?? null,
+    // Loss and metrics per epoch of each estimator that trains in epochs.
+    history,
     seed,
     ...(gate ? { gate } : {}),
   };
@@ -106,6 +108,7 @@ export async function runCommand(specFile: string, options: RunOptions): Promise
     logger.info('run started', { spec: loaded.file, stages: stages.map((s) => s.kind), seed });
 
     const reading = counted(train, progress, 'read');
+    const recording = recordHistory(runtime.events);
     const model = await runtime.pipeline(stages).fit(reading.data, { ...execution, report });
     const fitReport = report;
     if (!model.stages.some((s) => s.fitted)) {
@@ -113,6 +116,7 @@ export async function runCommand(specFile: string, options: RunOptions): Promise
       await model.transform(reading.data, { ...execution, report }).forEach(() => {});
     }
     reading.stop();
+    const history = recording.stop();
 
     let evaluation: Report | undefined;
     let gate: GateResult | undefined;
@@ -129,7 +133,7 @@ export async function runCommand(specFile: string, options: RunOptions): Promise
       }
       if (spec.evaluation.gate) gate = checkGate(evaluation, spec.evaluation.gate);
     }
-    const summary = evaluation && spec.evaluation ? evaluationSummary(evaluation, spec.evaluation, fitReport, seed, gate, spec.name) : undefined;
+    const summary = evaluation && spec.evaluation ? evaluationSummary(evaluation, spec.evaluation, fitReport, seed, gate, spec.name, history) : undefined;
     // A passed gate is recorded in the manifest as the model's approval (serving can require it).
     const saved = out && (!gate || gate.passed) ? (await model.save(out, { ...(summary ? { evaluation: summary } : {}), ...(gate ? { gate } : {}) }), out) : undefined;
     await model.dispose();

@@ -1,4 +1,4 @@
-import { type DataRecord, createRuntime, crossValidate, repeat, spreadOf } from '@tributary/core';
+import { type DataRecord, createEvents, createRuntime, crossValidate, recordHistory, repeat, spreadOf } from '@tributary/core';
 import { describe, expect, it } from 'vitest';
 import { center, toyPlugin } from './fixtures/toy-plugin.js';
 
@@ -69,5 +69,17 @@ describe('repeat', () => {
     expect(r.spread.score!.std).toBeCloseTo(Math.sqrt((0.04 + 0.01 + 0 + 0.09) / 3), 12);
     expect([r.spread.score!.min, r.spread.score!.max]).toEqual([0.1, 0.6]);
     await expect(repeat(async () => ({}), { seeds: [] })).rejects.toThrow(/list of seeds/);
+  });
+});
+
+describe('recordHistory', () => {
+  it('keeps each epoch:end event by stage, in order, until stopped', () => {
+    const events = createEvents();
+    const recording = recordHistory(events);
+    events.emit({ type: 'epoch:end', stage: 'a:net', epoch: 1, epochs: 2, logs: { loss: 0.5, acc: 0.7 } });
+    events.emit({ type: 'epoch:end', stage: 'a:net', epoch: 2, epochs: 2, logs: { loss: 0.3, acc: 0.8, val_loss: 0.4 } });
+    const history = recording.stop();
+    events.emit({ type: 'epoch:end', stage: 'a:net', epoch: 3, epochs: 3, logs: { loss: 0.1 } });
+    expect(history).toEqual({ 'a:net': [{ epoch: 1, loss: 0.5, acc: 0.7 }, { epoch: 2, loss: 0.3, acc: 0.8, val_loss: 0.4 }] });
   });
 });
