@@ -85,6 +85,8 @@ export type { ClassFigures } from './metrics/multiclass.js';
 export { checkGate, describeGateMiss, gate } from './evaluation/gate.js';
 export { crossValidate, repeat, spreadOf } from './evaluation/stability.js';
 export { recordHistory } from './evaluation/history.js';
+export { tune } from './evaluation/tune.js';
+export type { SearchSpace, Trial, TuneOptions, TuneResult } from './evaluation/tune.js';
 export type { TrainingHistory } from './evaluation/history.js';
 export type { CrossValidateOptions, Spread, StabilityReport } from './evaluation/stability.js';
 export type { GateMiss, GateOptions, GateResult } from './evaluation/gate.js';

@@ -1,6 +1,6 @@
-import { type DataRecord, createEvents, createRuntime, crossValidate, recordHistory, repeat, spreadOf } from '@tributary/core';
+import { type DataRecord, createEvents, createRuntime, crossValidate, recordHistory, repeat, spreadOf, tune } from '@tributary/core';
 import { describe, expect, it } from 'vitest';
-import { center, toyPlugin } from './fixtures/toy-plugin.js';
+import { center, scale, toyPlugin } from './fixtures/toy-plugin.js';
 
 describe('spreadOf', () => {
   it('mean, sample std, min and max of each numeric figure, leaving out the runs where it is null', () => {
@@ -81,5 +81,40 @@ describe('recordHistory', () => {
     const history = recording.stop();
     events.emit({ type: 'epoch:end', stage: 'a:net', epoch: 3, epochs: 3, logs: { loss: 0.1 } });
     expect(history).toEqual({ 'a:net': [{ epoch: 1, loss: 0.5, acc: 0.7 }, { epoch: 2, loss: 0.3, acc: 0.8, val_loss: 0.4 }] });
+  });
+});
+
+describe('tune', () => {
+  // The toy stage multiplies x by `factor`; the evaluation rewards a factor close to 3 (its score is −|mean(y/x) − 3|).
+  const data = Array.from({ length: 12 }, (_, i) => ({ id: i, x: i + 1 }));
+  const pipeline = () => createRuntime({ plugins: [toyPlugin()] }).pipeline([scale({ input: 'x', output: 'y', factor: 1 })]);
+  const evaluate = async (model: { predict(r: object[]): Promise<DataRecord[]> }, test: { collect(): Promise<DataRecord[]> }) => {
+    const out = await model.predict(await test.collect());
+    const ratio = out.reduce((a, r) => a + (r.y as number) / (r.x as number), 0) / out.length;
+    return { closeness: -Math.abs(ratio - 3) };
+  };
+
+  it('grid search tries every value by cross-validation and fits the best on all the data', async () => {
+    const result = await tune(pipeline(), { 'toy:scale.factor': [1, 2, 3, 4] }, { data, folds: 3, seed: 5, metric: 'closeness', evaluate });
+    expect(result.trials.map((t) => [t.params['toy:scale.factor'], t.score])).toEqual([[1, -2], [2, -1], [3, 0], [4, -1]]);
+    expect(result.best.params).toEqual({ 'toy:scale.factor': 3 });
+    expect((await result.model.predict([{ id: 'a', x: 5 }]))[0]!.y).toBe(15);
+  });
+
+  it('random search draws the given number of distinct combinations, the same for the same seed', async () => {
+    const space = { '0.factor': [1, 2, 3, 4, 5], 'toy:scale.input': ['x'] };
+    const a = await tune(pipeline(), space, { data, folds: 2, seed: 9, metric: 'closeness', evaluate, strategy: 'random', trials: 3 });
+    const b = await tune(pipeline(), space, { data, folds: 2, seed: 9, metric: 'closeness', evaluate, strategy: 'random', trials: 3 });
+    const tried = a.trials.map((t) => t.params['0.factor']);
+    expect(new Set(tried).size).toBe(3);
+    expect(b.trials.map((t) => t.params['0.factor'])).toEqual(tried);
+    // The best of those tried: the one closest to 3.
+    expect(a.best.params['0.factor']).toBe([...tried].sort((p, q) => Math.abs((p as number) - 3) - Math.abs((q as number) - 3))[0]);
+  });
+
+  it('names what is wrong with a search space before any trial runs', async () => {
+    await expect(tune(pipeline(), { 'toy:nope.factor': [1] }, { data, folds: 2, seed: 1, metric: 'closeness', evaluate })).rejects.toThrow(/No stage of the pipeline is 'toy:nope'/);
+    await expect(tune(pipeline(), { factor: [1] }, { data, folds: 2, seed: 1, metric: 'closeness', evaluate })).rejects.toThrow(/'<stage index or kind>.<param>'/);
+    await expect(tune(pipeline(), { '0.factor': [1] }, { data, folds: 2, seed: 1, metric: 'nosuch', evaluate })).rejects.toThrow(/No trial measured 'nosuch'/);
   });
 });

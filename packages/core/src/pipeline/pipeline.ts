@@ -31,6 +31,25 @@ export class Pipeline {
     });
   }
 
+  /**
+   * The same pipeline with some params replaced: `{ 4: { maxFeatures: 2000 } }` or, by kind,
+   * `{ 'natural:tfidf': { maxFeatures: 2000 } }` (every stage of that kind). The params are checked when it fits.
+   */
+  withParams(overrides: Readonly<Record<string, Readonly<Record<string, unknown>>>>): Pipeline {
+    const specs = this.specs.map((spec) => ({ kind: spec.kind, params: { ...spec.params } as Record<string, unknown> }));
+    for (const [key, params] of Object.entries(overrides)) {
+      const targets = /^\d+$/.test(key) ? specs.filter((_, i) => i === Number(key)) : specs.filter((s) => s.kind === key);
+      if (targets.length === 0) {
+        throw new TributaryError('INVALID_PARAMS', {
+          param: key,
+          message: `No stage of the pipeline is '${key}'; name a stage by its index (0–${specs.length - 1}) or its kind (${[...new Set(specs.map((s) => s.kind))].join(', ')}).`,
+        });
+      }
+      for (const target of targets) Object.assign(target.params, params);
+    }
+    return new Pipeline(this.host, specs);
+  }
+
   /** Fits the pipeline; bad records follow `errorPolicy` (default `fail` for training). */
   async fit(data: DatasetSource<object>, options: ExecutionOptions = {}): Promise<PipelineModel> {
     const resolved = this.specs.map((spec) => this.host.resolve(spec));
