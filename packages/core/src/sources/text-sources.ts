@@ -61,24 +61,34 @@ export interface JsonLinesOptions {
   readonly onProblem?: OnSourceProblem;
   /** Longer lines are problems rather than records. Default 64 MiB. */
   readonly maxLineBytes?: number;
+  /** Put each record's line number in this field, e.g. to name records without an id by their line. */
+  readonly lineField?: string;
 }
 
-/** Records from a JSON Lines file (one object per line; blank lines ignored), streamed. */
-export function jsonLines(file: string, options: JsonLinesOptions = {}): Dataset<DataRecord> {
+/**
+ * Records from JSON Lines (one object per line; blank lines ignored), streamed: from a file, or from a
+ * stream such as stdin given as `{ name, open }` (opened once per pass).
+ */
+export function jsonLines(source: string | { readonly name: string; readonly open: () => AsyncIterable<Uint8Array | string> }, options: JsonLinesOptions = {}): Dataset<DataRecord> {
   const max = options.maxLineBytes ?? MAX_LINE_BYTES;
+  const name = typeof source === 'string' ? source : source.name;
   return Dataset.from(async function* () {
-    await checkFile(file);
-    for await (const entry of readLines(fs.createReadStream(file), max)) {
+    if (typeof source === 'string') await checkFile(source);
+    const stream = typeof source === 'string' ? fs.createReadStream(source) : source.open();
+    for await (const entry of readLines(stream, max)) {
       if ('tooLong' in entry) {
-        sourceProblem({ code: 'INVALID_DATA', source: file, line: entry.line, message: `Line ${entry.line} of ${file} is ${entry.tooLong} bytes long, more than the ${max} a record may take. Split the record, or raise maxLineBytes.` }, options.onProblem);
+        sourceProblem({ code: 'INVALID_DATA', source: name, line: entry.line, message: `Line ${entry.line} of ${name} is ${entry.tooLong} bytes long, more than the ${max} a record may take. Split the record, or raise maxLineBytes.` }, options.onProblem);
         continue;
       }
       if (entry.text.trim() === '') continue;
+      let record: DataRecord;
       try {
-        yield parseJsonLine(entry.text, `Line ${entry.line} of ${file}`);
+        record = parseJsonLine(entry.text, `Line ${entry.line} of ${name}`);
       } catch (error) {
-        sourceProblem({ code: 'INVALID_DATA', source: file, line: entry.line, message: (error as Error).message }, options.onProblem, error);
+        sourceProblem({ code: 'INVALID_DATA', source: name, line: entry.line, message: (error as Error).message }, options.onProblem, error);
+        continue;
       }
+      yield options.lineField === undefined ? record : { ...record, [options.lineField]: entry.line };
     }
   });
 }
