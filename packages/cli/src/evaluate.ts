@@ -8,6 +8,7 @@ import {
   evaluateBinaryClassifier,
   evaluateClassifier,
 } from '@tributary/core';
+import { RunFailed } from './errors.js';
 import type { EvaluationSpecValue } from './spec/schema.js';
 
 export type Report = EvaluationReport | ClassifierEvaluationReport;
@@ -56,4 +57,15 @@ export function describeReport(e: Report): string[] {
   }
   lines.push(`latency per batch of up to ${e.efficiency.batchSize}: p50 ${e.efficiency.batchLatencyMs.p50.toFixed(1)} ms, p99 ${e.efficiency.batchLatencyMs.p99.toFixed(1)} ms; ${Math.round(e.efficiency.recordsPerSecond)} records/s`);
   return lines;
+}
+
+/**
+ * The failure of an evaluation that scored nothing: the counts, and why — `hints.empty` when nothing was
+ * read, `hints.other` when something else explains it, else why the first record was rejected.
+ */
+export function nothingScored(e: Report, what: string, consequence: string, hints: { readonly empty?: string; readonly other?: string } = {}): RunFailed {
+  const t = e.run;
+  const reasons = Object.keys(t.rejections).length ? `: ${JSON.stringify(t.rejections)}` : '';
+  const why = t.input === 0 && hints.empty ? hints.empty : (hints.other ?? (t.samples[0] ? `The first was rejected by ${t.samples[0].stage}: ${t.samples[0].message}` : ''));
+  return new RunFailed(`no ${what} could be scored (${t.input} read, ${t.skipped + t.deadLettered} rejected${reasons}), so ${consequence}. ${why}`);
 }

@@ -1,5 +1,4 @@
-import fs from 'node:fs';
-import { csvRows, readLines } from '@tributary/core';
+import { csvRows, jsonLines } from '@tributary/core';
 import { resolvePathRef } from './sources.js';
 import type { SourceSpecValue } from './spec/schema.js';
 
@@ -8,24 +7,6 @@ export interface SourceFields {
   readonly fields: ReadonlySet<string>;
   /** True when every record has exactly these fields; false when they were read off the first record. */
   readonly exact: boolean;
-}
-
-async function firstJsonRecord(file: string): Promise<Record<string, unknown> | undefined> {
-  const stream = fs.createReadStream(file);
-  try {
-    for await (const entry of readLines(stream)) {
-      if ('tooLong' in entry || entry.text.trim() === '') continue;
-      try {
-        const value = JSON.parse(entry.text) as unknown;
-        return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-      } catch {
-        return undefined;
-      }
-    }
-    return undefined;
-  } finally {
-    stream.destroy();
-  }
 }
 
 /** What the records of a source carry, or undefined when that cannot be told without reading it all. */
@@ -47,7 +28,8 @@ export async function sourceFields(source: SourceSpecValue, from: string): Promi
       }
     }
     case 'jsonl': {
-      const first = await firstJsonRecord(resolvePathRef(source.path, from)).catch(() => undefined);
+      // The first record; a first line that is not one leaves the fields unknown (the run reports it).
+      const [first] = await jsonLines(resolvePathRef(source.path, from)).take(1).collect().catch(() => []);
       return first ? { fields: new Set(Object.keys(first)), exact: false } : undefined;
     }
     case 'concat': {

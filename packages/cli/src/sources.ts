@@ -15,7 +15,10 @@ export function resolvePathRef(ref: PathRefValue, from: string): string {
 
 /** The problem with a source's file or folder, or undefined when it is there. */
 export function sourceProblem(source: SourceSpecValue, from: string): string | undefined {
-  if (source.type === 'concat') return source.sources.map((s, i) => sourceProblem(s, from) && `sources.${i}: ${sourceProblem(s, from)}`).filter(Boolean).join('; ') || undefined;
+  if (source.type === 'concat') {
+    const problems = source.sources.map((s, i) => [i, sourceProblem(s, from)] as const).filter(([, p]) => p);
+    return problems.map(([i, p]) => `sources.${i}: ${p}`).join('; ') || undefined;
+  }
   let target: string;
   try {
     target = resolvePathRef(source.type === 'files' ? source.dir : source.path, from);

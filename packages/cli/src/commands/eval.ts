@@ -1,10 +1,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { type DataRecord, type Dataset, recordId } from '@tributary/core';
-import { describeReport, evaluate, metricsOf } from '../evaluate.js';
+import { describeReport, evaluate, metricsOf, nothingScored } from '../evaluate.js';
 import type { EvaluationSpecValue } from '../spec/schema.js';
-import { readManifest } from './inspect.js';
-import { RunFailed, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { loadModel } from '../model.js';
 import { type GlobalOptions, Progress, createLogger, emit } from '../output.js';
 import { openSource, sourceForPath } from '../sources.js';
@@ -53,11 +52,10 @@ export async function evalCommand(dir: string, options: EvalOptions): Promise<vo
   const fromSpec = /\.(ya?ml|json)$/i.test(options.data);
   const progress = new Progress(!options.quiet);
   const logger = createLogger(options.logLevel ?? 'warn', progress);
-  const { runtime, model } = await loadModel(dir, logger);
+  const { runtime, model, manifest } = await loadModel(dir, logger);
   const counter = progress.task('evaluate');
   let n = 0;
   try {
-    const { manifest } = await readManifest(dir);
     const savedEvaluation = (manifest.evaluation ?? {}) as { task?: string; fields?: { label?: string; score?: string; prediction?: string } };
     const task = options.task ?? (savedEvaluation.task === 'classification' ? 'classification' : 'binary-classification');
     const fields = savedEvaluation.fields ?? {};
@@ -79,11 +77,9 @@ export async function evalCommand(dir: string, options: EvalOptions): Promise<vo
     progress.stop();
     if (e.testRecords === 0) {
       const folder = !/\.(ya?ml|json)$/i.test(options.data) && fs.statSync(options.data, { throwIfNoEntry: false })?.isDirectory();
-      throw new RunFailed(
-        `no record could be scored (${e.run.input} read, ${e.run.skipped + e.run.deadLettered} rejected${Object.keys(e.run.rejections).length ? `: ${JSON.stringify(e.run.rejections)}` : ''}), so there are no figures to report. ${
-          folder ? "A folder's records carry no label: give a spec whose source labels them (--data pipeline.yaml, with label: { 'spam*': 1, '*': 0 } or 'folder'), or a .jsonl/.csv file with a label field." : e.run.samples[0] ? `The first was rejected by ${e.run.samples[0].stage}: ${e.run.samples[0].message}` : ''
-        }`,
-      );
+      throw nothingScored(e, 'record', 'there are no figures to report', {
+        ...(folder ? { other: "A folder's records carry no label: give a spec whose source labels them (--data pipeline.yaml, with label: { 'spam*': 1, '*': 0 } or 'folder'), or a .jsonl/.csv file with a label field." } : {}),
+      });
     }
     emit(options, { artifact: dir, data: options.data, ...(fromSpec ? { part } : {}), task, metrics: metricsOf(e), efficiency: e.efficiency, records: e.run }, () => describeReport(e).join('\n'));
   } finally {

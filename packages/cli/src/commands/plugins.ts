@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { versionSatisfies } from '@tributary/core';
 import { type GlobalOptions, emit, table } from '../output.js';
+import { pluginOf } from '../plugins.js';
 import { type PackageJson, importFromProject, packageDir, readPackageJson } from '../project.js';
 
 export interface PluginsOptions extends GlobalOptions {
@@ -48,13 +50,6 @@ export function discoverPlugins(from: string, problems: string[] = []): string[]
   return [...names].sort();
 }
 
-/** Core's range check, from the project's core (which the plugins are loaded against anyway). */
-let check: ((version: string, range: string) => boolean) | undefined;
-async function satisfies(): Promise<(version: string, range: string) => boolean> {
-  check ??= ((await importFromProject('@tributary/core', process.cwd(), 'tributary plugins')) as { versionSatisfies: (v: string, r: string) => boolean }).versionSatisfies;
-  return check;
-}
-
 interface PluginRow {
   readonly package: string;
   readonly version: string | null;
@@ -86,16 +81,15 @@ export async function pluginsCommand(options: PluginsOptions): Promise<void> {
       continue;
     }
     const core = pkg.peerDependencies?.['@tributary/core'] ?? null;
-    const fits = core && coreVersion ? (await satisfies())(coreVersion, core) : null;
+    const fits = core && coreVersion ? versionSatisfies(coreVersion, core) : null;
     let kinds: string[] | null = null;
     let problem: string | null = fits === false ? `needs @tributary/core ${core}, found ${coreVersion}` : null;
     if (options.load !== false && fits !== false) {
       try {
         const module = await importFromProject(name, cwd, 'tributary plugins');
-        const { pluginOf } = await import('../plugins.js');
         const plugin = pluginOf(name, module);
         kinds = plugin.stages.map((s) => s.kind).sort();
-        if (coreVersion && !(await satisfies())(coreVersion, plugin.core)) problem = `registers for @tributary/core ${plugin.core}, found ${coreVersion}`;
+        if (coreVersion && !versionSatisfies(coreVersion, plugin.core)) problem = `registers for @tributary/core ${plugin.core}, found ${coreVersion}`;
       } catch (error) {
         problem = (error as Error).message;
       }

@@ -1,10 +1,10 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { type DataRecord, Dataset, RunReport, type SourceProblem, csvRows, isTributaryError, parseJsonLine, readLines } from '@tributary/core';
+import { type DataRecord, Dataset, RunReport, type SourceProblem, csvRows, jsonLines } from '@tributary/core';
 import { UsageError } from '../errors.js';
 import { loadModel } from '../model.js';
 import { type GlobalOptions, Progress, createLogger } from '../output.js';
 import { openSource, sourceForPath } from '../sources.js';
+import type { SourceSpecValue } from '../spec/schema.js';
 
 export interface PredictOptions extends GlobalOptions {
   readonly input?: string;
@@ -22,45 +22,32 @@ class BadInput {
 
 type Item = DataRecord | BadInput;
 
-/** JSON Lines from a stream; a line that is not a JSON object (or is too long) becomes a BadInput. Records without an id are named by their line. */
-function jsonLineItems(open: () => NodeJS.ReadableStream, name: string): Dataset<Item> {
-  return Dataset.from(async function* () {
-    for await (const entry of readLines(open() as AsyncIterable<Uint8Array>)) {
-      if ('tooLong' in entry) {
-        yield new BadInput({ line: entry.line }, { code: 'INVALID_DATA', message: `Line ${entry.line} of ${name} is ${entry.tooLong} bytes long, more than a record may take (64 MiB).` });
-        continue;
-      }
-      if (entry.text.trim() === '') continue;
-      try {
-        const record = parseJsonLine(entry.text, `Line ${entry.line} of ${name}`);
-        yield record.id === undefined ? { ...record, id: entry.line } : record;
-      } catch (error) {
-        if (!isTributaryError(error)) throw error;
-        yield new BadInput({ line: entry.line }, { code: error.code, message: error.message });
-      }
-    }
-  });
-}
-
-/** The field that carries a CSV row's line number through the reader (removed before the model sees the row). */
+/** The field that carries a record's line number through the reader (removed before the model sees the record). */
 const LINE = '\u0000line';
 
-/** Any other source (CSV, a folder) with its unreadable rows and files turned into BadInputs, in input order. */
-function tolerantItems(target: string): Dataset<Item> {
-  const spec = sourceForPath(target);
+/**
+ * The input as items in input order: records, and a BadInput for each line, row or file the source could
+ * not read. Records without an id are named by their line (JSON Lines) or their position (CSV, files).
+ */
+function items(input: { readonly stdin: true } | { readonly spec: SourceSpecValue; readonly file: string }): Dataset<Item> {
   return Dataset.from(async function* () {
     const problems: SourceProblem[] = [];
     const bad = (p: SourceProblem) => new BadInput(p.line !== undefined ? { line: p.line } : { id: p.id ?? p.source }, { code: p.code, message: p.message });
     const onProblem = (p: SourceProblem) => problems.push(p);
-    const source = spec.type === 'csv' ? csvRows(path.resolve(target), { onProblem, lineField: LINE }) : openSource(spec, process.cwd(), onProblem);
+    let source: Dataset<DataRecord>;
+    const byLine = 'stdin' in input || input.spec.type === 'jsonl';
+    if ('stdin' in input) source = jsonLines({ name: 'stdin', open: () => process.stdin }, { onProblem, lineField: LINE });
+    else if (input.spec.type === 'jsonl') source = jsonLines(path.resolve(input.file), { onProblem, lineField: LINE });
+    else if (input.spec.type === 'csv') source = csvRows(path.resolve(input.file), { onProblem, lineField: LINE });
+    else source = openSource(input.spec, process.cwd(), onProblem);
     let position = 0;
     for await (const row of source) {
-      // csv-parse reports a bad row while earlier rows may still be buffered: order them by line.
+      // A source may report a bad line while earlier records are still buffered (csv-parse): order by line.
       const line = typeof row[LINE] === 'number' ? (row[LINE] as number) : Infinity;
       while (problems.length && (problems[0]!.line ?? -1) < line) yield bad(problems.shift()!);
       const { [LINE]: _line, ...record } = row;
       position++;
-      yield record.id === undefined ? { ...record, id: position } : record;
+      yield record.id === undefined ? { ...record, id: byLine ? line : position } : record;
     }
     while (problems.length) yield bad(problems.shift()!);
   });
@@ -85,13 +72,7 @@ export async function predictCommand(dir: string, options: PredictOptions): Prom
   const batchSize = options.batchSize === undefined ? 64 : Number(options.batchSize);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError(`--batch-size takes a whole number of at least 1, got ${options.batchSize}.`);
   if (!options.input && process.stdin.isTTY) throw new UsageError('predict reads records as JSON Lines from stdin, or from --input FILE|DIR; nothing was piped in. Example: tributary predict artifacts/spam-filter --input messages.jsonl');
-  let input: Dataset<Item>;
-  if (options.input === undefined) input = jsonLineItems(() => process.stdin, 'stdin');
-  else {
-    const spec = sourceForPath(options.input);
-    const file = options.input;
-    input = spec.type === 'jsonl' ? jsonLineItems(() => fs.createReadStream(path.resolve(file)), file) : tolerantItems(file);
-  }
+  const input = items(options.input === undefined ? { stdin: true } : { spec: sourceForPath(options.input), file: options.input });
   const progress = new Progress(!options.quiet);
   const logger = createLogger(options.logLevel ?? 'warn', progress);
   const { runtime, model } = await loadModel(dir, logger);

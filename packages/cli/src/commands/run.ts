@@ -2,7 +2,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { type DataRecord, type Dataset, type ExecutionOptions, type GateResult, type OnSourceProblem, RunReport, type Runtime, type TrainingHistory, TributaryError, checkGate, describeGateMiss, recordHistory } from '@tributary/core';
 import { RunFailed, UsageError } from '../errors.js';
-import { type Report, describeReport, evaluate, metricsOf } from '../evaluate.js';
+import { type Report, describeReport, evaluate, metricsOf, nothingScored } from '../evaluate.js';
 import type { EvaluationSpecValue } from '../spec/schema.js';
 import { type GlobalOptions, Progress, createLogger, emit, showEvents } from '../output.js';
 import { plan } from '../plan.js';
@@ -125,11 +125,8 @@ export async function runCommand(specFile: string, options: RunOptions): Promise
       evaluation = await evaluate(model, scoring.data, spec.evaluation, execution);
       scoring.stop();
       if (evaluation.testRecords === 0) {
-        const t = evaluation.run;
         await model.dispose();
-        throw new RunFailed(
-          `no test record could be scored (${t.input} read, ${t.skipped + t.deadLettered} rejected${Object.keys(t.rejections).length ? `: ${JSON.stringify(t.rejections)}` : ''}), so the model was not evaluated or saved. ${t.input === 0 ? 'The test part is empty: give split.test a larger fraction or a test source with records.' : t.samples[0] ? `The first was rejected by ${t.samples[0].stage}: ${t.samples[0].message}` : ''}`,
-        );
+        throw nothingScored(evaluation, 'test record', 'the model was not evaluated or saved', { empty: 'The test part is empty: give split.test a larger fraction or a test source with records.' });
       }
       if (spec.evaluation.gate) gate = checkGate(evaluation, spec.evaluation.gate);
     }
