@@ -77,7 +77,7 @@ export type { RegressionMetrics } from './metrics/regression.js';
 export type { BinaryClassificationMetrics, BinaryConfusion } from './metrics/classification.js';
 
 export { evaluateBinaryClassifier } from './evaluation/evaluate.js';
-export type { Efficiency, EvaluateOptions, EvaluationReport, Percentiles } from './evaluation/evaluate.js';
+export type { Efficiency, EvaluateOptions, EvaluationReport, HistogramBin, Percentiles } from './evaluation/evaluate.js';
 export type { ScoreOptions } from './evaluation/score.js';
 export { evaluateClassifier } from './evaluation/evaluate-classifier.js';
 export type { ClassifierEvaluationReport, EvaluateClassifierOptions } from './evaluation/evaluate-classifier.js';
@@ -88,6 +88,8 @@ export { recordHistory } from './evaluation/history.js';
 export { tune } from './evaluation/tune.js';
 export type { SearchSpace, Trial, TuneOptions, TuneResult } from './evaluation/tune.js';
 export type { TrainingHistory } from './evaluation/history.js';
+export { reportWarnings, summarizeEvaluation, summarizeStability } from './evaluation/summary.js';
+export type { EvaluationSummary, StabilitySummary, SummaryExtras } from './evaluation/summary.js';
 export type { CrossValidateOptions, Spread, StabilityReport } from './evaluation/stability.js';
 export type { GateMiss, GateOptions, GateResult } from './evaluation/gate.js';
 

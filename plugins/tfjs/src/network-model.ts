@@ -38,6 +38,7 @@ export function scalerFromJson(value: unknown): Scaler | undefined {
 export abstract class NetworkModel {
   abstract readonly kind: string;
   private disposed = false;
+  private peakTensorBytes = 0;
 
   /** `chunk` caps the records per forward pass, for networks whose activations outgrow their input. */
   constructor(
@@ -75,6 +76,8 @@ export abstract class NetworkModel {
       values.set(
         tf.tidy(() => {
           const output = network.predict(tf.tensor(x, [end - start, ...shape])) as import('@tensorflow/tfjs-core').Tensor;
+          // Input, weights and output are all allocated here: the high-water mark of a forward pass.
+          this.peakTensorBytes = Math.max(this.peakTensorBytes, tf.memory().numBytes);
           return output.dataSync() as Float32Array;
         }),
         start * units,
@@ -93,6 +96,12 @@ export abstract class NetworkModel {
       }
     }
     return { records: kept, values: Float32Array.from(finite), units };
+  }
+
+  /** The backend's tensor bytes now (the weights, once idle) and at the fullest point of a forward pass so far. */
+  memory(): Record<string, number> {
+    const now = this.state.backend.tf.memory().numBytes;
+    return { tensorBytes: now, peakTensorBytes: Math.max(this.peakTensorBytes, now) };
   }
 
   protected async saveNetwork(): Promise<{ 'model.json': string; 'weights.bin': Uint8Array }> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +30,77 @@ describe('evaluateClassifier: several classes', () => {
   });
 });
 
+describe('evaluateBinaryClassifier: what accuracy hides, bad scores, and cost', () => {
+  const copy = () => createRuntime({ plugins: [toyPlugin()] }).pipeline([scale({ input: 'x', output: 'score', factor: 1 })]).fit([]);
+
+  it('on a 95/5 test set, a model that never finds the minority class has accuracy 0.95 but recall 0, and the figures say so', async () => {
+    const records = Array.from({ length: 100 }, (_, i) => ({ id: i, label: i < 95 ? 0 : 1, x: 0.1 }));
+    const e = await evaluateBinaryClassifier(await copy(), records);
+    expect(e.accuracy).toBe(0.95);
+    expect(e.baselineAccuracy).toBe(0.95);
+    expect(e.recall).toBe(0);
+    // Class 0: 95 of 95 found, precision 95/100. Class 1: never predicted (precision undefined), never found.
+    expect(e.classes).toEqual([
+      { label: 0, support: 95, precision: 0.95, recall: 1, f1: (2 * 0.95) / 1.95 },
+      { label: 1, support: 5, precision: null, recall: 0, f1: null },
+    ]);
+    expect(e.balancedAccuracy).toBe(0.5);
+  });
+
+  it('counts NaN and infinite scores as defects of the model, left out of every figure', async () => {
+    const records = [
+      { id: 'a', label: 1, x: 0.9 },
+      { id: 'b', label: 0, x: Number.NaN },
+      { id: 'c', label: 0, x: 0.2 },
+      { id: 'd', label: 1, x: Number.POSITIVE_INFINITY },
+      { id: 'e', label: 0, x: 0.7 },
+    ];
+    const e = await evaluateBinaryClassifier(await copy(), records);
+    expect(e.defects).toEqual({ nonFiniteScores: 2 });
+    expect(e.testRecords).toBe(3);
+    expect(e.run.rejections).toEqual({ evaluate: { INVALID_SCORE: 2 } });
+    expect(e.run.samples.map((r) => r.recordId)).toEqual(['b', 'd']);
+    // a (1, 0.9) right, c (0, 0.2) right, e (0, 0.7) wrong: accuracy 2/3; AUC: the positive beats both negatives.
+    expect(e.accuracy).toBeCloseTo(2 / 3, 12);
+    expect(e.rocAuc).toBe(1);
+    // Under `fail`, the first one stops the evaluation.
+    await expect(evaluateBinaryClassifier(await copy(), records, { errorPolicy: 'fail' })).rejects.toMatchObject({ code: 'INVALID_SCORE', recordId: 'b' });
+  });
+
+  it('an empty test set, or one with nothing scorable, is an error rather than figures of nothing', async () => {
+    await expect(evaluateBinaryClassifier(await copy(), [])).rejects.toMatchObject({ code: 'EMPTY_DATASET', message: expect.stringMatching(/^The test set is empty/) });
+    const unlabelled = [{ id: 1, x: 0.5 }, { id: 2, label: 'yes', x: 0.5 }];
+    const error = await evaluateBinaryClassifier(await copy(), unlabelled).catch((e: unknown) => e);
+    expect(isTributaryError(error) && error.code).toBe('EMPTY_DATASET');
+    expect((error as Error).message).toMatch(/^None of the 2 test records could be scored \(2 rejected/);
+    expect((error as { details: { run: { skipped: number } } }).details.run.skipped).toBe(2);
+  });
+
+  it('a class outside the declared ones is an error, not a dropped record', async () => {
+    const model = await createRuntime({ plugins: [toyPlugin()] }).pipeline([scale({ input: 'guess', output: 'prediction', factor: 1 })]).fit([]);
+    await expect(evaluateClassifier(model, [{ id: 1, label: 0, guess: 0 }, { id: 2, label: 7, guess: 0 }], { classes: [0, 1] })).rejects.toThrow(/The label 7 is not one of the declared classes \(0, 1\)/);
+  });
+
+  it('times batches and single records, and keeps the largest memory each stage reported', async () => {
+    const records = Array.from({ length: 12 }, (_, i) => ({ id: i, label: i % 2, x: i / 12 }));
+    const e = await evaluateBinaryClassifier(await copy(), records, { batchSize: 3, latencySample: 5 });
+    const { efficiency: f } = e;
+    expect(f.recordLatencyMs?.samples).toBe(5);
+    expect(f.recordLatencyMs!.p50).toBeLessThanOrEqual(f.recordLatencyMs!.p99);
+    expect(f.recordLatencyMs!.p99).toBeLessThanOrEqual(f.recordLatencyMs!.max);
+    // Every timing falls in exactly one bar: 5 single records, 4 batches of 3.
+    expect(f.latencyHistogram.record.reduce((a, b) => a + b.count, 0)).toBe(5);
+    expect(f.latencyHistogram.batch.reduce((a, b) => a + b.count, 0)).toBe(4);
+    // The toy stage reports 8 bytes per record of its largest batch (3), not of the single-record pass.
+    expect(f.stageMemoryBytes).toEqual({ 'toy:scale': { scratchBytes: 24 } });
+    // The single-record pass is not counted as test records.
+    expect(e.run.input).toBe(12);
+    expect(e.testRecords).toBe(12);
+    const untimed = await evaluateBinaryClassifier(await copy(), records, { latencySample: 0 });
+    expect(untimed.efficiency.recordLatencyMs).toBeNull();
+  });
+});
+
 describe('checkGate', () => {
   const report = {
     task: 'binary-classification',
@@ -39,18 +111,24 @@ describe('checkGate', () => {
     rocAuc: null,
     logLoss: 0.3,
     testRecords: 100,
-    efficiency: { batchLatencyMs: { p50: 5, p95: 9, p99: 25 } },
+    balancedAccuracy: 0.875,
+    efficiency: { batchLatencyMs: { p50: 5, p95: 9, p99: 25 }, recordLatencyMs: { p50: 1, p95: 2, p99: 3, max: 4, samples: 100 } },
   } as unknown as EvaluationReport;
 
   it('passes when every bound is met, and says which figures missed and by how much', () => {
     expect(checkGate(report, { minAccuracy: 0.9, maxLogLoss: 0.3 }).passed).toBe(true);
-    const result = checkGate(report, { minF1: 0.9, maxP99Ms: 20, minRecall: 0.9, minRocAuc: 0.5 });
+    const result = checkGate(report, { minF1: 0.9, maxP99Ms: 2.5, maxBatchP99Ms: 20, minRecall: 0.9, minRocAuc: 0.5, minBalancedAccuracy: 0.9 });
     expect(result.passed).toBe(false);
     expect(result.misses.map((m) => [m.figure, m.actual, m.by === null ? null : Number(m.by.toFixed(12))])).toEqual([
       ['f1', 0.85, 0.05],
       ['rocAuc', null, null],
+      ['balancedAccuracy', 0.875, 0.025],
+      ['recordLatencyMs.p99', 3, 0.5],
       ['batchLatencyMs.p99', 25, 5],
     ]);
+    // With no per-record timing (latencySample 0), a per-record bound is unmeasured, not passed.
+    const untimed = { ...report, efficiency: { ...report.efficiency, recordLatencyMs: null } } as unknown as EvaluationReport;
+    expect(checkGate(untimed, { maxP99Ms: 100 }).misses).toEqual([{ figure: 'recordLatencyMs.p99', bound: 'max', required: 100, actual: null, by: null, missing: 'not-measured' }]);
     expect(describeGateMiss(result.misses[0]!)).toBe('f1 0.85 is 0.05 below the minimum 0.9');
     expect(describeGateMiss(result.misses[1]!)).toMatch(/^rocAuc could not be measured \(required ≥ 0\.5/);
     expect(() => checkGate(report, { minF2: 1 } as never)).toThrow(/Unknown gate bound 'minF2'/);
@@ -104,6 +182,25 @@ describe('a gate on save', () => {
     // A model saved without a gate carries no approval.
     const plain = await model.save(path.join(path.dirname(dir), 'plain'), { evaluation: report });
     expect(plain.approval).toBeUndefined();
+  });
+
+  it('keeps extra files (the rendered report) hashed with the model, and only the headline figures in the manifest', async () => {
+    const { runtime, model, report } = await setup();
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'files-')), 'model');
+    const manifest = await model.save(dir, { evaluation: report, files: { 'report.html': '<!doctype html><p>report</p>' } });
+    expect(fs.readFileSync(path.join(dir, 'report.html'), 'utf8')).toBe('<!doctype html><p>report</p>');
+    expect(manifest.files['report.html']).toBe(createHash('sha256').update('<!doctype html><p>report</p>').digest('hex'));
+    // evaluation.json has everything; the manifest the figures, without the curve, counts and histograms.
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'evaluation.json'), 'utf8')).curve).toHaveLength(report.curve.length);
+    expect(manifest.evaluation).toMatchObject({ f1: report.f1, accuracy: report.accuracy });
+    expect(Object.keys(manifest.evaluation!)).not.toContain('curve');
+    expect(Object.keys(manifest.evaluation!.efficiency as object)).not.toContain('latencyHistogram');
+    // An edited report is caught like any edited file.
+    fs.appendFileSync(path.join(dir, 'report.html'), '<script>');
+    await expect(runtime.load(dir)).rejects.toMatchObject({ code: 'ARTIFACT_CORRUPT' });
+    for (const name of ['../x.html', 'tributary.json', '.hidden', 'a/b']) {
+      await expect(model.save(path.join(path.dirname(dir), 'bad'), { files: { [name]: 'x' } })).rejects.toMatchObject({ code: 'INVALID_PARAMS', param: 'files' });
+    }
   });
 
   it('a misspelt bound fails where the gate is written', () => {

@@ -40,7 +40,9 @@ export async function evaluateClassifier(model: PipelineModel, data: DatasetSour
   const predicted: Array<string | number> = [];
   const { efficiency, run } = await scoreBatches(model, data, options, (record) => {
     const label = record[labelField];
-    if (!isClass(label)) return `Field '${labelField}' holds ${JSON.stringify(label) ?? 'nothing'}; a class must be a string or a number. Label every test record, or name the label field.`;
+    if (!isClass(label)) {
+      return { code: 'INVALID_RECORD', message: `Field '${labelField}' holds ${JSON.stringify(label) ?? 'nothing'}; a class must be a string or a number. Label every test record, or name the label field.` };
+    }
     const guess = record[predictionField];
     if (!isClass(guess)) {
       throw new TributaryError('INVALID_DATA', {

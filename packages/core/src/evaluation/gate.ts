@@ -12,8 +12,12 @@ export interface GateOptions {
   /** Smallest average precision (area under the precision–recall curve). */
   readonly minPrAuc?: number;
   readonly maxLogLoss?: number;
-  /** Largest allowed 99th-percentile batch latency, in milliseconds. */
+  /** Smallest mean recall over the classes (binary): what an imbalanced test set cannot flatter. */
+  readonly minBalancedAccuracy?: number;
+  /** Largest allowed 99th-percentile latency of one record predicted alone (a request of one), in milliseconds. */
   readonly maxP99Ms?: number;
+  /** Largest allowed 99th-percentile latency of a whole evaluation batch, in milliseconds. */
+  readonly maxBatchP99Ms?: number;
 }
 
 /** One figure that missed its bound, and by how much. */
@@ -47,7 +51,9 @@ const BOUNDS: ReadonlyArray<readonly [keyof GateOptions, 'min' | 'max', string, 
   ['minRocAuc', 'min', 'rocAuc', (r) => binary(r)?.rocAuc],
   ['minPrAuc', 'min', 'prAuc', (r) => binary(r)?.prAuc],
   ['maxLogLoss', 'max', 'logLoss', (r) => binary(r)?.logLoss],
-  ['maxP99Ms', 'max', 'batchLatencyMs.p99', (r) => r.efficiency.batchLatencyMs.p99],
+  ['minBalancedAccuracy', 'min', 'balancedAccuracy', (r) => binary(r)?.balancedAccuracy],
+  ['maxP99Ms', 'max', 'recordLatencyMs.p99', (r) => r.efficiency.recordLatencyMs?.p99],
+  ['maxBatchP99Ms', 'max', 'batchLatencyMs.p99', (r) => r.efficiency.batchLatencyMs.p99],
 ];
 
 /** Refuses a bound the gate does not know (a misspelt one would otherwise never be checked). */
@@ -81,7 +87,7 @@ export function checkGate(report: Report, gate: GateOptions): GateResult {
 /** "f1 0.9512 is 0.0188 below the minimum 0.97": one phrase per miss. */
 export function describeGateMiss(miss: GateMiss): string {
   if (miss.actual === null) {
-    const why = miss.missing === 'no-records' ? 'with no test record scored, nothing can be' : 'this evaluation does not measure it (ROC-AUC needs both classes; precision, recall, ROC-AUC and log loss are figures of binary evaluation)';
+    const why = miss.missing === 'no-records' ? 'with no test record scored, nothing can be' : 'this evaluation does not measure it (ROC-AUC needs both classes; precision, recall, balanced accuracy, ROC-AUC and log loss are figures of binary evaluation; the per-record latency needs latencySample above 0)';
     return `${miss.figure} could not be measured (required ${miss.bound === 'min' ? '≥' : '≤'} ${miss.required}; ${why})`;
   }
   return `${miss.figure} ${round(miss.actual)} is ${round(miss.by!)} ${miss.bound === 'min' ? 'below the minimum' : 'above the maximum'} ${miss.required}`;

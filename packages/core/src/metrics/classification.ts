@@ -1,4 +1,5 @@
 import { TributaryError } from '../errors/tributary-error.js';
+import type { ClassFigures } from './multiclass.js';
 import { type CurvePoint, averagePrecisionFromCurve, aucFromRanks, curveFromRanks, rankScores, thinCurve } from './ranking.js';
 
 /** Counts of a binary confusion matrix (positive class = 1). */
@@ -30,6 +31,15 @@ export interface BinaryClassificationMetrics {
   readonly threshold: number;
   readonly confusion: BinaryConfusion;
   readonly support: { readonly positive: number; readonly negative: number };
+  /**
+   * Precision, recall and F1 of each class (0, then 1) as a one-against-the-other problem: the figures
+   * that show a minority class the model never finds, which accuracy alone hides.
+   */
+  readonly classes: readonly [ClassFigures, ClassFigures];
+  /** The mean recall of the classes present: 0.5 for a model that always answers the majority class. */
+  readonly balancedAccuracy: number;
+  /** The accuracy of always answering the more frequent class: what accuracy must beat to mean anything. */
+  readonly baselineAccuracy: number;
 }
 
 function checkBinary(labels: ArrayLike<number>, scores: ArrayLike<number>): void {
@@ -92,6 +102,14 @@ export function logLoss(labels: ArrayLike<number>, scores: ArrayLike<number>, ep
 
 const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
 
+/** One class's figures from its true positives, false positives and false negatives (null where undefined, as in multiclassMetrics). */
+function classFigures(label: 0 | 1, tp: number, fp: number, fn: number): ClassFigures {
+  const precision = tp + fp === 0 ? null : tp / (tp + fp);
+  const recall = tp + fn === 0 ? null : tp / (tp + fn);
+  const f1 = precision === null || recall === null ? null : precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+  return { label, support: tp + fn, precision, recall, f1 };
+}
+
 /** Accuracy, precision, recall, F1, ROC-AUC, log loss and the confusion matrix of a binary classifier. */
 export function binaryClassificationMetrics(labels: ArrayLike<number>, scores: ArrayLike<number>, threshold = 0.5): BinaryClassificationMetrics {
   checkBinary(labels, scores);
@@ -104,6 +122,9 @@ export function binaryClassificationMetrics(labels: ArrayLike<number>, scores: A
   // The point at +∞ predicts nothing; the best threshold is among the scores themselves.
   let best: CurvePoint | undefined;
   for (let k = 1; k < curve.length; k++) if (!best || curve[k]!.f1 > best.f1) best = curve[k];
+  const negative = classFigures(0, tn, fn, fp);
+  const positive = classFigures(1, tp, fp, fn);
+  const present = [negative, positive].filter((c) => c.support > 0);
   return {
     accuracy: ratio(tp + tn, labels.length),
     precision,
@@ -117,6 +138,9 @@ export function binaryClassificationMetrics(labels: ArrayLike<number>, scores: A
     threshold,
     confusion,
     support: { positive: tp + fn, negative: tn + fp },
+    classes: [negative, positive],
+    balancedAccuracy: present.length === 0 ? 0 : present.reduce((a, c) => a + c.recall!, 0) / present.length,
+    baselineAccuracy: ratio(Math.max(tp + fn, tn + fp), labels.length),
   };
 }
 

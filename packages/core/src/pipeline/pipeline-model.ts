@@ -34,6 +34,31 @@ export interface SaveOptions {
    * the manifest, so serving can require the approval.
    */
   readonly gate?: GateOutcome;
+  /**
+   * Other files to keep with the model, such as the rendered report (`{ 'report.html': html }`): plain
+   * names at the artifact's top level, written atomically and hashed with the rest.
+   */
+  readonly files?: Readonly<Record<string, string | Uint8Array>>;
+}
+
+/** What of an evaluation the manifest keeps: the headline figures, not the curves, history and runs (those stay in evaluation.json). */
+const BULKY = new Set(['curve', 'history', 'stability', 'test', 'fit']);
+function evaluationDigest(evaluation: object): Record<string, unknown> {
+  const copy = JSON.parse(JSON.stringify(evaluation)) as Record<string, unknown>;
+  for (const key of Object.keys(copy)) if (BULKY.has(key)) delete copy[key];
+  const efficiency = copy.efficiency as Record<string, unknown> | undefined;
+  if (efficiency && typeof efficiency === 'object') delete efficiency.latencyHistogram;
+  return copy;
+}
+
+const RESERVED = new Set(['tributary.json', 'evaluation.json', 'stages']);
+function checkExtraFile(name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || RESERVED.has(name)) {
+    throw new TributaryError('INVALID_PARAMS', {
+      param: 'files',
+      message: `Cannot keep a file named ${JSON.stringify(name)} with the model: extra files take plain names (letters, digits, '.', '_', '-') at the artifact's top level, other than ${[...RESERVED].join(', ')}.`,
+    });
+  }
 }
 
 /** The fields a pipeline needs from its input, and the fields it adds. */
@@ -129,6 +154,10 @@ export class PipelineModel {
       }
     }
     if (options.evaluation) files.set('evaluation.json', `${JSON.stringify(options.evaluation, null, 2)}\n`);
+    for (const [name, content] of Object.entries(options.files ?? {})) {
+      checkExtraFile(name);
+      files.set(name, content);
+    }
     const plugins = new Map(this.stages.map((s) => [s.plugin.name, s.plugin.version]));
     return writeArtifact(
       this.host.store,
@@ -142,7 +171,7 @@ export class PipelineModel {
         stages: entries,
         schema: this.schema,
         ...(this.dataFingerprint ? { dataFingerprint: this.dataFingerprint } : {}),
-        ...(options.evaluation ? { evaluation: JSON.parse(JSON.stringify(options.evaluation)) as Record<string, unknown> } : {}),
+        ...(options.evaluation ? { evaluation: evaluationDigest(options.evaluation) } : {}),
         ...(gate
           ? { approval: { passed: true as const, bounds: Object.fromEntries(Object.entries(gate.gate).filter((e): e is [string, number] => typeof e[1] === 'number')), checkedAt: this.host.clock.date().toISOString() } }
           : {}),

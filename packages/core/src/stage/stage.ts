@@ -45,6 +45,11 @@ export interface Stage {
   transform(batch: Batch, ctx: StageContext): Batch | Promise<Batch>;
   /** Frees tensors or native handles. */
   dispose?(): void | Promise<void>;
+  /**
+   * Bytes the stage holds outside the JS heap, by name (a tfjs network: `tensorBytes` now and
+   * `peakTensorBytes` while predicting). The evaluator reads it after each batch for its memory figures.
+   */
+  memory?(): Readonly<Record<string, number>>;
 }
 
 /** What a fitted model persists: JSON metadata plus named files (weights, vocabularies). */

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { RunReport, createRuntime, isTributaryError, sparseVector } from '@tributary/core';
+import { RunReport, createRuntime, evaluateBinaryClassifier, isTributaryError, sparseVector } from '@tributary/core';
 import { denseClassifier, tfjs, useBackend } from '@tributary/plugin-tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import pkg from '../../package.json' with { type: 'json' };
+import * as tf from '@tensorflow/tfjs-core';
 import { blobs, numTensors } from './helpers.js';
 
 // tf.memory() needs a backend; tensor counts are taken from the first test on.
@@ -224,6 +225,19 @@ describe('tensor accounting (case C16)', () => {
     expect(numTensors()).toBe(afterFit);
     await model.dispose();
     expect(numTensors()).toBe(before);
+  });
+
+  it("reports its tensor memory to the evaluator: the weights when idle, and more at a forward pass's peak", async () => {
+    const before = tf.memory().numBytes;
+    const model = await fit(small, blobs(64, 4, 12));
+    // 4 inputs → 8 hidden → 1 output: (4·8 + 8) + (8·1 + 1) = 49 float32 weights.
+    const weights = 49 * 4;
+    const e = await evaluateBinaryClassifier(model, blobs(40, 4, 13), { batchSize: 20, latencySample: 3 });
+    const memory = e.efficiency.stageMemoryBytes['tfjs:dense-classifier']!;
+    expect(memory.tensorBytes).toBe(before + weights);
+    // A batch of 20 records of 4 float32 values in, 20 scores out, at the least.
+    expect(memory.peakTensorBytes).toBeGreaterThanOrEqual(before + weights + 20 * 4 * 4 + 20 * 4);
+    await model.dispose();
   });
 
   it('leaves none behind when training fails or early stopping keeps weights', async () => {

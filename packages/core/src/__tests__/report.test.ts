@@ -1,0 +1,126 @@
+import { type Batch, STAGE_PARAMS, type Stage, Type, createRuntime, crossValidate, definePlugin, defineStage, evaluateBinaryClassifier, evaluateClassifier, inject, injectable, stageSpec, summarizeEvaluation } from '@tributary/core';
+import { renderHtml, renderText, textTable } from '@tributary/core/report';
+import { describe, expect, it } from 'vitest';
+import { scale, toyPlugin } from './fixtures/toy-plugin.js';
+
+/** Copies `guess` to `prediction` whatever it holds: a classifier of named classes. */
+@injectable()
+class CopyGuess implements Stage {
+  readonly kind = 'report-test:copy';
+  constructor(@inject(STAGE_PARAMS) readonly params: object) {}
+  transform(batch: Batch): Batch {
+    return batch.map((r) => ({ ...r, prediction: r.guess }));
+  }
+}
+const copyPlugin = definePlugin({
+  name: 'report-test',
+  version: '1.0.0',
+  core: '^0.1.0',
+  stages: [defineStage({ kind: 'report-test:copy', description: 'copy guess', params: Type.Object({}), fields: () => ({ reads: ['guess'], writes: ['prediction'] }), implementation: CopyGuess })],
+});
+
+const runtime = () => createRuntime({ plugins: [toyPlugin(), copyPlugin] });
+const copyTo = (output: string, input = 'x') => runtime().pipeline([scale({ input, output, factor: 1 })]);
+/** The SVG charts of a page, by their data-chart name. */
+const charts = (html: string) => [...html.matchAll(/<svg[^>]*data-chart="([^"]+)"[^>]*>([\s\S]*?)<\/svg>/g)].map((m) => ({ name: m[1]!, body: m[2]! }));
+
+describe('textTable', () => {
+  it('pads columns two spaces apart and right-aligns a column of numbers, head included', () => {
+    expect(textTable([['a', 'n'], ['x', '5'], ['yy', '10']])).toBe('a    n\nx    5\nyy  10');
+    // A column with a word in it stays left-aligned; n/a and - count as blanks in a numeric column.
+    expect(textTable([['k', 'v', 'w'], ['a', '1.5', 'n/a'], ['b', 'x', '2']])).toBe('k  v      w\na  1.5  n/a\nb  x      2');
+  });
+});
+
+describe('the report of an imbalanced test set (95/5)', () => {
+  it('shows the per-class figures and a warning before any overall figure: accuracy 0.95, minority recall 0', async () => {
+    const records = Array.from({ length: 100 }, (_, i) => ({ id: i, label: i < 95 ? 0 : 1, x: 0.2 }));
+    const e = await evaluateBinaryClassifier(await copyTo('score').fit([]), records);
+    const summary = summarizeEvaluation(e);
+    expect(summary.warnings).toEqual([
+      'Class 1 (5 of 100 test records) is never found: its recall is 0, whatever the accuracy says.',
+      'Accuracy 0.9500 is no better than always answering the more frequent class (0.9500); read the per-class figures and the balanced accuracy (0.5000).',
+    ]);
+    const text = renderText(summary);
+    const at = (s: string) => text.indexOf(s);
+    expect(at('Warnings')).toBeGreaterThan(0);
+    expect(at('Warnings')).toBeLessThan(at('Per class'));
+    expect(at('Per class')).toBeLessThan(at('Overall'));
+    // Class 1: 5 records, never predicted (precision undefined), none found.
+    expect(text).toMatch(/^\s*1\s+5\s+n\/a\s+0\.0000\s+n\/a$/m);
+    expect(text).toMatch(/^\s*0\s+95\s+0\.9500\s+1\.0000\s+0\.9744$/m);
+    const html = renderHtml(summary);
+    expect(html.indexOf('id="warnings"')).toBeLessThan(html.indexOf('id="classes"'));
+    expect(html.indexOf('id="classes"')).toBeLessThan(html.indexOf('id="overall"'));
+  });
+});
+
+describe('renderHtml', () => {
+  const noisy = () => {
+    // Scores that overlap between the classes, so every curve has many points.
+    let seed = 7;
+    const next = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    return Array.from({ length: 300 }, (_, i) => ({ id: `r${i}`, label: i % 4 === 0 ? 1 : 0, x: Math.min(1, Math.max(0, (i % 4 === 0 ? 0.62 : 0.38) + (next() - 0.5) * 0.7)) }));
+  };
+
+  it('draws every plot of a binary report as inline SVG with both axes labelled, and needs nothing from the network', async () => {
+    const records = noisy();
+    const pipeline = copyTo('score');
+    const e = await evaluateBinaryClassifier(await pipeline.fit([]), records, { batchSize: 10, latencySample: 40 });
+    const stability = await crossValidate(pipeline, records, { folds: 3, seed: 1, stratifyBy: 'label' });
+    const history = { 'toy:net': [1, 2, 3].map((epoch) => ({ epoch, loss: 1 / epoch, acc: 1 - 0.3 / epoch, val_loss: 1.2 / epoch })) };
+    const html = renderHtml(summarizeEvaluation(e, { pipeline: 'toy', stability, history }));
+    expect(charts(html).map((c) => c.name)).toEqual(['roc', 'pr', 'confusion', 'stability', 'loss-0', 'metric-1', 'latency-record', 'latency-batch']);
+    for (const chart of charts(html)) {
+      expect(chart.body, chart.name).toMatch(/class="axis-label x-label"[^>]*>[^<]+</);
+      expect(chart.body, chart.name).toMatch(/class="axis-label y-label"[^>]*>[^<]+</);
+      expect(chart.body, chart.name).toMatch(/<(path|rect|circle)\b/);
+    }
+    // Self-contained: no script, no fetched stylesheet, image or font.
+    expect(html).not.toMatch(/<script|<link|\b(src|href)=|url\(/i);
+    // The ROC curve has a point per distinct threshold kept (up to 200) and runs from (0,0) to (1,1).
+    const roc = charts(html)[0]!.body.match(/<path d="([^"]+)"[^>]*class="series"/)![1]!;
+    const points = roc.slice(1).split('L');
+    expect(points.length).toBe(e.curve.length);
+    // The 3 folds' figures are drawn as 3 dots per figure.
+    expect(charts(html)[3]!.body.match(/class="run"/g)!.length % 3).toBe(0);
+  });
+
+  it('escapes every name that comes from data, and draws an n × n heat map for n classes', async () => {
+    const model = await runtime().pipeline([stageSpec('report-test:copy')({})]).fit([]);
+    const records = [
+      { id: 1, label: '<b>', guess: '<b>' },
+      { id: 2, label: '<b>', guess: 'a&b' },
+      { id: 3, label: 'a&b', guess: 'a&b' },
+      { id: 4, label: 'c', guess: 'c' },
+    ];
+    const e = await evaluateClassifier(model, records);
+    const html = renderHtml(summarizeEvaluation(e, { pipeline: '<script>alert(1)</script>' }));
+    expect(html).not.toContain('<b>');
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('&lt;b&gt;');
+    const names = charts(html).map((c) => c.name);
+    expect(names).toEqual(['confusion', 'latency-record', 'latency-batch']);
+    expect(charts(html)[0]!.body.match(/class="cell"/g)).toHaveLength(9);
+    // Rows are the true class: <b> was once right, once taken for a&b.
+    expect(renderText(summarizeEvaluation(e))).toMatch(/^<b>\s+1\s+1\s+0$/m);
+  });
+});
+
+describe('summarizeEvaluation', () => {
+  it('keeps the figures, moves the test counts to `test`, and reduces cross-validation runs to their figures', async () => {
+    const records = Array.from({ length: 40 }, (_, i) => ({ id: i, label: i % 2, x: (i % 2) * 0.5 + (i % 7) / 20 }));
+    const pipeline = copyTo('score');
+    const e = await evaluateBinaryClassifier(await pipeline.fit([]), records);
+    const cv = await crossValidate(pipeline, records, { folds: 4, seed: 3, stratifyBy: 'label' });
+    const s = summarizeEvaluation(e, { stability: cv, seed: 3, createdAt: new Date('2026-01-02T03:04:05Z') });
+    expect(s).toMatchObject({ format: 1, createdAt: '2026-01-02T03:04:05.000Z', task: 'binary-classification', accuracy: e.accuracy, test: e.run, fit: null, seed: 3 });
+    expect('run' in s).toBe(false);
+    expect(s.stability!.method).toBe('k-fold');
+    expect(s.stability!.runs.map((r) => [r.fold, r.testRecords])).toEqual([[0, 10], [1, 10], [2, 10], [3, 10]]);
+    expect(s.stability!.runs[0]!.figures.f1).toBe(cv.runs[0]!.report.f1);
+    expect(Object.keys(s.stability!.runs[0]!.figures)).not.toContain('curve');
+    // The mean of the folds' accuracies, worked out from the folds themselves.
+    expect(s.stability!.spread.accuracy!.mean).toBeCloseTo(cv.runs.reduce((a, r) => a + r.report.accuracy, 0) / 4, 12);
+  });
+});

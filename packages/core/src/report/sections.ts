@@ -1,0 +1,167 @@
+import { describeGateMiss } from '../evaluation/gate.js';
+import type { EvaluationSummary } from '../evaluation/summary.js';
+
+/** Lines of text, or a table (strings already formatted): what both renderings are made of. */
+export type Block =
+  | { readonly type: 'lines'; readonly lines: readonly string[] }
+  | { readonly type: 'table'; readonly caption?: string; readonly head: readonly string[]; readonly rows: ReadonlyArray<readonly string[]> };
+
+export interface Section {
+  /** Stable name, for the HTML's anchors and for the plots that belong to the section. */
+  readonly id: 'summary' | 'warnings' | 'classes' | 'overall' | 'confusion' | 'stability' | 'history' | 'efficiency' | 'records' | 'gate';
+  readonly title: string;
+  readonly blocks: readonly Block[];
+}
+
+/** A figure to four places; `n/a` for one that is undefined (null), with the reason given elsewhere. */
+export const figure = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(4));
+export const ms = (x: number | null | undefined): string => (x === null || x === undefined ? 'n/a' : x < 10 ? `${x.toFixed(2)} ms` : `${x.toFixed(1)} ms`);
+const mb = (bytes: number) => (bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${bytes} B`);
+const count = (n: number) => n.toLocaleString('en-US');
+export const label = (l: string | number) => String(l);
+const lines = (...items: Array<string | false | null | undefined>): Block => ({ type: 'lines', lines: items.filter((l): l is string => typeof l === 'string') });
+const reasons = (r: Record<string, unknown>) => (Object.keys(r).length ? ` ${JSON.stringify(r)}` : '');
+
+export const TASK_NAMES: Record<EvaluationSummary['task'], string> = { 'binary-classification': 'binary classification', classification: 'classification' };
+
+function overall(s: EvaluationSummary): Block {
+  if (s.task === 'binary-classification') {
+    const rows: string[][] = [
+      ['accuracy', figure(s.accuracy), `always answering the more frequent class gives ${figure(s.baselineAccuracy)}`],
+      ['balanced accuracy', figure(s.balancedAccuracy), 'mean recall of the two classes'],
+      ['precision', figure(s.precision), `class 1, at threshold ${s.threshold}`],
+      ['recall', figure(s.recall), `class 1, at threshold ${s.threshold}`],
+      ['F1', figure(s.f1), `class 1, at threshold ${s.threshold}`],
+      ['ROC-AUC', figure(s.rocAuc), s.rocAuc === null ? 'undefined with one class' : 'ties count one half'],
+      ['PR-AUC', figure(s.prAuc), 'average precision'],
+      ['log loss', figure(s.logLoss), 'mean binary cross-entropy'],
+    ];
+    if (s.bestThreshold) rows.push(['best F1', figure(s.bestThreshold.f1), `at threshold ${Number(s.bestThreshold.threshold.toPrecision(6))}`]);
+    return { type: 'table', head: ['figure', 'value', 'note'], rows };
+  }
+  return {
+    type: 'table',
+    head: ['figure', 'precision', 'recall', 'F1'],
+    rows: [
+      ['macro (unweighted mean over classes)', figure(s.macro.precision), figure(s.macro.recall), figure(s.macro.f1)],
+      ['weighted (by support)', figure(s.weighted.precision), figure(s.weighted.recall), figure(s.weighted.f1)],
+      ['micro (pooled; equals accuracy)', figure(s.micro.precision), figure(s.micro.recall), figure(s.micro.f1)],
+    ],
+  };
+}
+
+function confusion(s: EvaluationSummary): Block {
+  if (s.task === 'binary-classification') {
+    const { tp, fp, tn, fn } = s.confusion;
+    return { type: 'table', caption: 'rows: true class; columns: predicted class', head: ['true \\ predicted', '0', '1'], rows: [['0', count(tn), count(fp)], ['1', count(fn), count(tp)]] };
+  }
+  const { labels, matrix } = s.confusion;
+  return { type: 'table', caption: 'rows: true class; columns: predicted class', head: ['true \\ predicted', ...labels.map(label)], rows: matrix.map((row, i) => [label(labels[i]!), ...row.map(count)]) };
+}
+
+const STABLE_FIGURES = ['accuracy', 'balancedAccuracy', 'precision', 'recall', 'f1', 'macroF1', 'rocAuc', 'prAuc', 'logLoss'];
+
+function stability(s: EvaluationSummary): Block[] {
+  const st = s.stability;
+  if (!st) return [lines('No cross-validation or repeated runs are part of this report (crossValidate or repeat measure how stable the figures are).')];
+  const shown = STABLE_FIGURES.filter((f) => st.spread[f]);
+  const unit = st.method === 'k-fold' ? 'fold' : 'seed';
+  return [
+    { type: 'table', caption: `${st.runs.length} ${unit}s`, head: ['figure', 'mean', 'std', 'min', 'max', 'n'], rows: shown.map((f) => [f, figure(st.spread[f]!.mean), figure(st.spread[f]!.std), figure(st.spread[f]!.min), figure(st.spread[f]!.max), String(st.spread[f]!.n)]) },
+    {
+      type: 'table',
+      head: [unit, 'train', 'test', ...shown],
+      rows: st.runs.map((r) => [String(r.fold ?? r.seed ?? ''), r.trainRecords === undefined ? '-' : count(r.trainRecords), r.testRecords === undefined ? '-' : count(r.testRecords), ...shown.map((f) => figure(r.figures[f]))]),
+    },
+  ];
+}
+
+function history(s: EvaluationSummary): Block[] {
+  const stages = Object.entries(s.history).filter(([, epochs]) => epochs.length > 0);
+  if (stages.length === 0) return [lines('No stage of this model trains in epochs, so there is no training history.')];
+  return stages.map(([kind, epochs]) => {
+    const keys = [...new Set(epochs.flatMap((e) => Object.keys(e).filter((k) => k !== 'epoch')))];
+    return { type: 'table', caption: kind, head: ['epoch', ...keys], rows: epochs.map((e) => [String(e.epoch), ...keys.map((k) => figure(e[k]))]) };
+  });
+}
+
+function efficiency(s: EvaluationSummary): Block[] {
+  const e = s.efficiency;
+  const blocks: Block[] = [];
+  const fitStages = s.fit?.stages ?? [];
+  if (fitStages.length > 0) {
+    const byIndex = new Map<number, { kind: string; transform: number; fit: number; records: number }>();
+    for (const t of fitStages) {
+      const row = byIndex.get(t.index) ?? { kind: t.kind, transform: 0, fit: 0, records: 0 };
+      row[t.phase] += t.ms;
+      row.records = Math.max(row.records, t.records);
+      byIndex.set(t.index, row);
+    }
+    const rows = [...byIndex].sort((a, b) => a[0] - b[0]).map(([i, r]) => [String(i), r.kind, count(r.records), r.transform ? ms(r.transform) : '-', r.fit ? ms(r.fit) : '-', ms(r.transform + r.fit)]);
+    blocks.push({ type: 'table', caption: 'fit time per stage', head: ['#', 'stage', 'records', 'transform', 'fit', 'total'], rows });
+  }
+  const r = e.recordLatencyMs;
+  const b = e.batchLatencyMs;
+  const rows = [
+    ...(r ? [[`one record alone (${r.samples} timed)`, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max)]] : []),
+    [`a batch of up to ${e.batchSize}`, ms(b.p50), ms(b.p95), ms(b.p99), '-'],
+  ];
+  blocks.push({ type: 'table', caption: 'inference latency', head: ['latency of', 'p50', 'p95', 'p99', 'max'], rows });
+  const memory = Object.entries(e.stageMemoryBytes).flatMap(([kind, figures]) => Object.entries(figures).map(([name, bytes]) => `${kind} ${name}: ${mb(bytes)}`));
+  blocks.push(
+    lines(
+      `throughput ${count(Math.round(e.recordsPerSecond))} records/s in batches (${ms(e.perRecordMs)} per record), ${(e.totalMs / 1000).toFixed(2)} s in all`,
+      `peak memory ${mb(e.peakRssBytes)} resident`,
+      ...memory,
+      !r && 'single records were not timed (latencySample 0)',
+    ),
+  );
+  return blocks;
+}
+
+function records(s: EvaluationSummary): Block {
+  const t = s.test;
+  const f = s.fit;
+  return lines(
+    f && `fit: ${count(f.input)} read, ${count(f.output)} used, ${count(f.skipped)} skipped, ${count(f.deadLettered)} dead-lettered${reasons(f.rejections)}`,
+    `test: ${count(t.input)} read, ${count(s.testRecords)} scored, ${count(t.skipped + t.deadLettered)} rejected${reasons(t.rejections)}`,
+    ...t.samples.slice(0, 5).map((x) => `  rejected ${JSON.stringify(x.recordId)} (${x.stage}, ${x.code}): ${x.message}`),
+  );
+}
+
+function gate(s: EvaluationSummary): Block {
+  const g = s.gate!;
+  const bounds = Object.entries(g.gate).map(([k, v]) => `${k} ${v}`).join(', ');
+  if (g.passed) return lines(`passed (${bounds})`);
+  return lines(`FAILED (${bounds}):`, ...g.misses.map((m) => `  ${describeGateMiss(m)}`));
+}
+
+/** The report's sections in reading order: what a person must see first comes first. */
+export function reportSections(s: EvaluationSummary): Section[] {
+  const sections: Section[] = [];
+  sections.push({
+    id: 'summary',
+    title: `Evaluation${s.pipeline ? ` of ${s.pipeline}` : ''}: ${TASK_NAMES[s.task]}`,
+    blocks: [
+      lines(
+        `${count(s.testRecords)} test records scored; accuracy ${figure(s.accuracy)}, ${s.task === 'binary-classification' ? `F1 ${figure(s.f1)}, ROC-AUC ${figure(s.rocAuc)}` : `macro F1 ${figure(s.macroF1)} over ${s.classes.filter((c) => c.support > 0).length} classes`}`,
+        `created ${s.createdAt}${s.seed !== undefined ? `, seed ${s.seed}` : ''}`,
+        s.gate && `gate ${s.gate.passed ? 'passed' : 'FAILED'}`,
+      ),
+    ],
+  });
+  if (s.warnings.length > 0) sections.push({ id: 'warnings', title: 'Warnings', blocks: [lines(...s.warnings.map((w) => `! ${w}`))] });
+  sections.push({
+    id: 'classes',
+    title: 'Per class',
+    blocks: [{ type: 'table', head: ['class', 'support', 'precision', 'recall', 'F1'], rows: s.classes.map((c) => [label(c.label), count(c.support), figure(c.precision), figure(c.recall), figure(c.f1)]) }],
+  });
+  sections.push({ id: 'overall', title: 'Overall', blocks: [overall(s)] });
+  sections.push({ id: 'confusion', title: 'Confusion matrix', blocks: [confusion(s)] });
+  sections.push({ id: 'stability', title: 'Stability', blocks: stability(s) });
+  sections.push({ id: 'history', title: 'Training history', blocks: history(s) });
+  sections.push({ id: 'efficiency', title: 'Cost', blocks: efficiency(s) });
+  sections.push({ id: 'records', title: 'Records', blocks: [records(s)] });
+  if (s.gate) sections.push({ id: 'gate', title: 'Gate', blocks: [gate(s)] });
+  return sections;
+}
