@@ -42,6 +42,7 @@ Examples:
     .option('--set <path=value>', 'override a value of the spec (repeatable), e.g. --set source.limit=300', collect)
     .option('--out <dir>', "save the model here instead of the spec's save folder")
     .option('--no-save', 'fit and evaluate, but save nothing')
+    .option('--report <file>', 'also write the HTML report here (a saved model keeps one as report.html)')
     .action(async (spec: string, _options, command: Command) => (await import('./commands/run.js')).runCommand(spec, globals(command)));
 
   cli
@@ -63,6 +64,7 @@ Examples:
     .option('--threshold <p>', 'the score from which a record counts as class 1 (default 0.5)')
     .option('--task <task>', 'binary-classification or classification (default: the task the model was evaluated on when saved)')
     .option('--prediction <field>', 'for classification: the field the model writes its class to (default prediction)')
+    .option('--report <file>', 'also write the HTML report of this evaluation here')
     .action(async (artifact: string, _options, command: Command) => (await import('./commands/eval.js')).evalCommand(artifact, globals(command) as never));
 
   cli
@@ -80,6 +82,13 @@ Examples:
     .argument('<artifact>', 'the folder a model was saved to')
     .option('--mermaid', 'print only the Mermaid diagram')
     .action(async (artifact: string, _options, command: Command) => (await import('./commands/inspect.js')).inspectCommand(artifact, globals(command)));
+
+  cli
+    .command('report')
+    .description("show a saved model's evaluation report: per-class figures, curves, stability, history and cost")
+    .argument('<artifact>', 'the folder a model was saved to')
+    .option('--html <file>', 'write the report as one self-contained HTML page with its plots')
+    .action(async (artifact: string, _options, command: Command) => (await import('./commands/report.js')).reportCommand(artifact, globals(command)));
 
   cli
     .command('plugins')

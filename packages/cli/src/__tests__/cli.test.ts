@@ -56,7 +56,7 @@ describe('tributary describe', () => {
 describe('run → inspect → predict → eval on a real subset of the SpamAssassin corpus', () => {
   let dir: string;
   let artifact: string;
-  let run: { metrics: Record<string, number> & { confusion: Record<string, number> }; records: { train: { input: number }; test: { input: number } }; artifact: string };
+  let run: { metrics: Record<string, number> & { confusion: Record<string, number> }; records: { train: { input: number }; test: { input: number } }; artifact: string; report: string };
   /** 40 messages the subset did not train on (the subset takes every ~10th file; these sit between). */
   let unseen: Array<{ id: string; label: number; raw: string }>;
 
@@ -115,6 +115,41 @@ describe('run → inspect → predict → eval on a real subset of the SpamAssas
     expect(mermaid.match(/^ {2}s\d\[\[/gm)).toHaveLength(2);
     expect(mermaid).toContain('input --> s0');
     expect(mermaid).toContain('s5 --> output');
+  });
+
+  it('report shows the saved evaluation as text (per class before overall) and writes the page kept with the model', async () => {
+    expect(run.report).toBe(path.join(artifact, 'report.html'));
+    const kept = fs.readFileSync(path.join(artifact, 'report.html'), 'utf8');
+    expect(kept).toMatch(/^<!doctype html>/);
+    expect(kept).toContain('data-chart="roc"');
+    const text = await tributary(['report', artifact]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout.indexOf('Per class')).toBeGreaterThan(0);
+    expect(text.stdout.indexOf('Per class')).toBeLessThan(text.stdout.indexOf('Overall'));
+    // The class rows carry the run's own counts: class 1's support is the positives of the confusion matrix.
+    const { tp, fn } = run.metrics.confusion;
+    expect(text.stdout).toMatch(new RegExp(`^\\s*1\\s+${tp! + fn!}\\s`, 'm'));
+    const page = path.join(dir, 'copy', 'report.html');
+    const html = await tributary(['report', artifact, '--html', page]);
+    expect(html.code, html.stderr).toBe(0);
+    expect(fs.readFileSync(page, 'utf8')).toBe(kept);
+    const folder = await tributary(['report', artifact, '--html', dir]);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toContain('takes a file name');
+  });
+
+  it('a spec can cross-validate on the training part: every fold and the spread in the report', async () => {
+    const page = path.join(dir, 'cv-report.html');
+    const result = await tributary(['run', SPAM_SPEC, '--set', 'source.limit=200', '--set', 'stages.5.params.epochs=2', '--set', 'evaluation.crossValidate={folds: 3}', '--set', 'evaluation.gate.minF1=0', '--no-save', '--report', page, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const out = JSON.parse(result.stdout);
+    expect(out.stability.f1.n).toBe(3);
+    expect(out.stability.f1.min).toBeLessThanOrEqual(out.stability.f1.mean);
+    expect(out.report).toBe(page);
+    const html = fs.readFileSync(page, 'utf8');
+    // Three folds of the 160 training messages: each fold's dots on the spread chart.
+    expect(html).toContain('data-chart="stability"');
+    expect(html).toMatch(/<caption>3 folds<\/caption>/);
   });
 
   it("eval on the spec's test part, with the run's --set, reproduces the run's metrics; with other data it warns", async () => {

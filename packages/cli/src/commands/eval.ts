@@ -1,7 +1,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { type DataRecord, type Dataset, recordId } from '@tributary/core';
-import { describeReport, evaluate, metricsOf, nothingScored } from '../evaluate.js';
+import { type DataRecord, type Dataset, recordId, summarizeEvaluation } from '@tributary/core';
+import { renderText } from '@tributary/core/report';
+import { evaluate, fieldsOf, metricsOf, nothingScored } from '../evaluate.js';
+import { writeHtmlReport } from './report.js';
 import type { EvaluationSpecValue } from '../spec/schema.js';
 import { UsageError } from '../errors.js';
 import { loadModel } from '../model.js';
@@ -18,6 +20,7 @@ export interface EvalOptions extends GlobalOptions {
   readonly task?: string;
   readonly threshold?: string;
   readonly set?: readonly string[];
+  readonly report?: string;
 }
 
 /** The data `--data` names: a folder, a .jsonl or .csv file, or a spec (with --set overrides) whose source, or split part, to use. */
@@ -72,16 +75,19 @@ export async function evalCommand(dir: string, options: EvalOptions): Promise<vo
       task === 'classification'
         ? { task, ...(label ? { label } : {}), ...(prediction ? { prediction } : {}) }
         : { task, ...(label ? { label } : {}), ...(score ? { score } : {}), ...(threshold !== undefined ? { threshold } : {}) };
-    const e = await evaluate(model, data.map((r) => (counter.update(++n), r)), spec, {});
-    counter.stop();
-    progress.stop();
-    if (e.testRecords === 0) {
-      const folder = !/\.(ya?ml|json)$/i.test(options.data) && fs.statSync(options.data, { throwIfNoEntry: false })?.isDirectory();
-      throw nothingScored(e, 'record', 'there are no figures to report', {
+    const folder = !/\.(ya?ml|json)$/i.test(options.data) && fs.statSync(options.data, { throwIfNoEntry: false })?.isDirectory();
+    const e = await evaluate(model, data.map((r) => (counter.update(++n), r)), spec, {}).catch((error: unknown) => {
+      throw nothingScored(error, 'record', 'there are no figures to report', {
         ...(folder ? { other: "A folder's records carry no label: give a spec whose source labels them (--data pipeline.yaml, with label: { 'spam*': 1, '*': 0 } or 'folder'), or a .jsonl/.csv file with a label field." } : {}),
       });
-    }
-    emit(options, { artifact: dir, data: options.data, ...(fromSpec ? { part } : {}), task, metrics: metricsOf(e), efficiency: e.efficiency, records: e.run }, () => describeReport(e).join('\n'));
+    });
+    counter.stop();
+    progress.stop();
+    const summary = summarizeEvaluation(e, { fields: fieldsOf(spec) });
+    const written = options.report ? writeHtmlReport(options.report, summary) : undefined;
+    emit(options, { artifact: dir, data: options.data, ...(fromSpec ? { part } : {}), task, metrics: metricsOf(e), efficiency: e.efficiency, records: e.run, warnings: summary.warnings, ...(written ? { report: written } : {}) }, () =>
+      [renderText(summary).trimEnd(), ...(written ? ['', `report written to ${written}`] : [])].join('\n'),
+    );
   } finally {
     progress.stop();
     await model.dispose();

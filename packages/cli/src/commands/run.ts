@@ -1,9 +1,25 @@
 import path from 'node:path';
 import fs from 'node:fs';
-import { type DataRecord, type Dataset, type ExecutionOptions, type GateResult, type OnSourceProblem, RunReport, type Runtime, type TrainingHistory, TributaryError, checkGate, describeGateMiss, recordHistory } from '@tributary/core';
+import {
+  type DataRecord,
+  type Dataset,
+  type ExecutionOptions,
+  type GateResult,
+  type OnSourceProblem,
+  RunReport,
+  type Runtime,
+  type StabilityReport,
+  TributaryError,
+  checkGate,
+  crossValidate,
+  describeGateMiss,
+  recordHistory,
+  summarizeEvaluation,
+} from '@tributary/core';
+import { renderHtml, renderText } from '@tributary/core/report';
 import { RunFailed, UsageError } from '../errors.js';
-import { type Report, describeReport, evaluate, metricsOf, nothingScored } from '../evaluate.js';
-import type { EvaluationSpecValue } from '../spec/schema.js';
+import { type Report, evaluate, fieldsOf, metricsOf, nothingScored } from '../evaluate.js';
+import { writeHtmlReport } from './report.js';
 import { type GlobalOptions, Progress, createLogger, emit, showEvents } from '../output.js';
 import { plan } from '../plan.js';
 import { openSource, resolvePathRef } from '../sources.js';
@@ -15,6 +31,8 @@ export interface RunOptions extends GlobalOptions {
   readonly out?: string;
   /** Fit and evaluate, but save nothing. */
   readonly save?: boolean;
+  /** Also write the HTML report to this file. */
+  readonly report?: string;
 }
 
 /** Counts records as they are read, on a progress task. */
@@ -28,26 +46,6 @@ function counted(data: Dataset<DataRecord>, progress: Progress, label: string): 
     }),
     done: () => n,
     stop: () => task.stop(),
-  };
-}
-
-/** The evaluation as stored in the artifact (`evaluation.json`) and printed by `inspect`. */
-function evaluationSummary(e: Report, spec: EvaluationSpecValue, fit: RunReport | undefined, seed: number, gate: GateResult | undefined, name: string | undefined, history: TrainingHistory) {
-  return {
-    ...(name ? { pipeline: name } : {}),
-    task: e.task,
-    // The fields it compared, so a later `tributary eval` of this model uses the same ones.
-    fields: spec.task === 'classification' ? { label: spec.label ?? 'label', prediction: spec.prediction ?? 'prediction' } : { label: spec.label ?? 'label', score: spec.score ?? 'score' },
-    ...metricsOf(e),
-    // The threshold sweep (up to 200 points): the ROC and precision–recall curves.
-    ...(e.task === 'binary-classification' ? { curve: e.curve } : {}),
-    efficiency: e.efficiency,
-    test: e.run,
-    fit: fit?.toJSON() ?? null,
-    // Loss and metrics per epoch of each estimator that trains in epochs.
-    history,
-    seed,
-    ...(gate ? { gate } : {}),
   };
 }
 
@@ -107,6 +105,29 @@ export async function runCommand(specFile: string, options: RunOptions): Promise
     else if (spec.test) test = openSource(spec.test, loaded.dir, onProblem);
     logger.info('run started', { spec: loaded.file, stages: stages.map((s) => s.kind), seed });
 
+    // Cross-validation first, on the training part only, so the test part stays unseen until the end.
+    let stability: StabilityReport<Report> | undefined;
+    const cv = spec.evaluation?.crossValidate;
+    if (spec.evaluation && cv) {
+      const evaluation = spec.evaluation;
+      const task = progress.task('cross-validate', cv.folds);
+      let done = 0;
+      stability = await crossValidate(runtime.pipeline(stages), train, {
+        folds: cv.folds,
+        seed: cv.seed ?? seed,
+        stratifyBy: cv.stratifyBy ?? evaluation.label ?? 'label',
+        fit: execution,
+        evaluate: async (model, part) => {
+          const figures = await evaluate(model, part, evaluation, execution).catch((error: unknown) => {
+            throw nothingScored(error, 'record of a cross-validation fold', 'the folds give no figures', {});
+          });
+          task.update(++done);
+          return figures;
+        },
+      });
+      task.stop();
+    }
+
     const reading = counted(train, progress, 'read');
     const recording = recordHistory(runtime.events);
     const model = await runtime.pipeline(stages).fit(reading.data, { ...execution, report });
@@ -122,39 +143,52 @@ export async function runCommand(specFile: string, options: RunOptions): Promise
     let gate: GateResult | undefined;
     if (spec.evaluation && test) {
       const scoring = counted(test, progress, 'evaluate');
-      evaluation = await evaluate(model, scoring.data, spec.evaluation, execution);
-      scoring.stop();
-      if (evaluation.testRecords === 0) {
+      try {
+        evaluation = await evaluate(model, scoring.data, spec.evaluation, execution);
+      } catch (error) {
         await model.dispose();
-        throw nothingScored(evaluation, 'test record', 'the model was not evaluated or saved', { empty: 'The test part is empty: give split.test a larger fraction or a test source with records.' });
+        throw nothingScored(error, 'test record', 'the model was not evaluated or saved', { empty: 'The test part is empty: give split.test a larger fraction or a test source with records.' });
       }
+      scoring.stop();
       if (spec.evaluation.gate) gate = checkGate(evaluation, spec.evaluation.gate);
     }
-    const summary = evaluation && spec.evaluation ? evaluationSummary(evaluation, spec.evaluation, fitReport, seed, gate, spec.name, history) : undefined;
-    // A passed gate is recorded in the manifest as the model's approval (serving can require it).
-    const saved = out && (!gate || gate.passed) ? (await model.save(out, { ...(summary ? { evaluation: summary } : {}), ...(gate ? { gate } : {}) }), out) : undefined;
+    const summary =
+      evaluation && spec.evaluation
+        ? summarizeEvaluation(evaluation, { ...(spec.name ? { pipeline: spec.name } : {}), fields: fieldsOf(spec.evaluation), fit: fitReport, history, ...(stability ? { stability } : {}), ...(gate ? { gate } : {}), seed })
+        : undefined;
+    // A passed gate is recorded in the manifest as the model's approval (serving can require it); the
+    // report page travels with the model.
+    const saved =
+      out && (!gate || gate.passed)
+        ? (await model.save(out, { ...(summary ? { evaluation: summary, files: { 'report.html': renderHtml(summary) } } : {}), ...(gate ? { gate } : {}) }), out)
+        : undefined;
     await model.dispose();
     progress.stop();
+    const reportFile = summary && options.report ? writeHtmlReport(options.report, summary) : undefined;
 
     const result = {
       ...(spec.name ? { pipeline: spec.name } : {}),
       spec: loaded.file,
       records: { train: fitReport?.toJSON() ?? null, test: evaluation?.run ?? null },
       ...(evaluation ? { metrics: metricsOf(evaluation), efficiency: evaluation.efficiency } : {}),
+      ...(summary?.stability ? { stability: summary.stability.spread } : {}),
+      ...(summary ? { warnings: summary.warnings } : {}),
       ...(gate ? { gate } : {}),
       artifact: saved ?? null,
+      report: saved ? path.join(saved, 'report.html') : (reportFile ?? null),
       seconds: (performance.now() - started) / 1000,
       peakRssMB: process.resourceUsage().maxRSS / 1024,
     };
     emit(options, result, () => {
       const lines: string[] = [];
-      const r = fitReport?.toJSON();
+      const r = fitReport.toJSON();
       const reasons = (x: Record<string, unknown>) => (Object.keys(x).length ? ` ${JSON.stringify(x)}` : '');
-      if (r) lines.push(`${model.stages.some((s) => s.fitted) ? 'training' : 'processed'} records: ${r.input} read, ${r.output} ${model.stages.some((s) => s.fitted) ? 'used' : 'out'}, ${r.skipped} skipped, ${r.deadLettered} dead-lettered${reasons(r.rejections)}`);
-      if (r && Object.keys(r.warnings).length) lines.push(`  warnings (records kept):${reasons(r.warnings)}`);
-      if (evaluation) lines.push(...describeReport(evaluation));
-      if (gate) lines.push(gate.passed ? 'gate passed' : `gate FAILED: ${gate.misses.map(describeGateMiss).join('; ')}`);
-      lines.push(saved ? `saved to ${saved}` : out ? 'not saved (the gate failed)' : options.save === false ? 'not saved (--no-save)' : 'not saved (no save in the spec)');
+      if (summary) lines.push(renderText(summary).trimEnd(), '');
+      else if (model.stages.some((s) => s.fitted)) lines.push(`training records: ${r.input} read, ${r.output} used, ${r.skipped} skipped, ${r.deadLettered} dead-lettered${reasons(r.rejections)}`);
+      else lines.push(`processed records: ${r.input} read, ${r.output} out, ${r.skipped} skipped, ${r.deadLettered} dead-lettered${reasons(r.rejections)}`);
+      if (Object.keys(r.warnings).length) lines.push(`warnings on training records (records kept):${reasons(r.warnings)}`);
+      lines.push(saved ? `saved to ${saved} (report: ${path.join(saved, 'report.html')})` : out ? 'not saved (the gate failed)' : options.save === false ? 'not saved (--no-save)' : 'not saved (no save in the spec)');
+      if (reportFile) lines.push(`report written to ${reportFile}`);
       lines.push(`took ${result.seconds.toFixed(1)} s`);
       return lines.join('\n');
     });

@@ -81,12 +81,17 @@ export const SplitSpec = Type.Object(
   { additionalProperties: false },
 );
 
+const LatencyBounds = {
+  maxP99Ms: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Largest allowed 99th-percentile latency of one record predicted alone (a request of one), in milliseconds.' })),
+  maxBatchP99Ms: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Largest allowed 99th-percentile latency of a whole scoring batch, in milliseconds.' })),
+};
+
 /** The bounds a classification (more than two classes) can be held to: its report has no precision, recall, ROC-AUC or log loss of one class. */
 export const ClassificationGateSpec = Type.Object(
   {
     minAccuracy: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
     minF1: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'The smallest macro F1 (the mean F1 over the classes present).' })),
-    maxP99Ms: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Largest allowed 99th-percentile batch latency, in milliseconds.' })),
+    ...LatencyBounds,
   },
   { additionalProperties: false, description: 'Figures the model must reach to be saved; a miss fails the run (exit 1) and nothing is saved.' },
 );
@@ -100,12 +105,22 @@ export const GateSpec = Type.Object(
     minRocAuc: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
     minPrAuc: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Smallest average precision (area under the precision–recall curve).' })),
     maxLogLoss: Type.Optional(Type.Number({ minimum: 0 })),
-    maxP99Ms: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Largest allowed 99th-percentile batch latency, in milliseconds.' })),
+    minBalancedAccuracy: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Smallest mean recall of the two classes: what an imbalanced test set cannot flatter.' })),
+    ...LatencyBounds,
   },
   { additionalProperties: false, description: 'Figures the model must reach to be saved; a miss fails the run (exit 1) and nothing is saved.' },
 );
 
 const Batch = Type.Optional(Type.Integer({ minimum: 1, description: 'Records per batch while scoring. Default 64.' }));
+const LatencySample = Type.Optional(Type.Integer({ minimum: 0, description: 'Test records timed one by one for the per-record latency. Default 100; 0 turns it off.' }));
+export const CrossValidateSpec = Type.Object(
+  {
+    folds: Type.Integer({ minimum: 2, description: 'Folds of the training part: the pipeline is fitted and evaluated once per fold.' }),
+    seed: Type.Optional(Type.Integer({ description: "Seed of the folds. Default the spec's seed." })),
+    stratifyBy: Type.Optional(Type.String({ description: "Keep each class's share in every fold. Default the evaluation's label." })),
+  },
+  { additionalProperties: false, description: "k-fold cross-validation on the training part before the final fit: each figure's mean, spread and every fold, in the report." },
+);
 
 export const EvaluationSpec = Type.Union([
   Type.Object(
@@ -115,6 +130,8 @@ export const EvaluationSpec = Type.Union([
       score: Type.Optional(Type.String({ description: 'The field the model writes its probability of class 1 to. Default score.' })),
       threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
       batchSize: Batch,
+      latencySample: LatencySample,
+      crossValidate: Type.Optional(CrossValidateSpec),
       gate: Type.Optional(GateSpec),
     },
     { additionalProperties: false, description: 'Accuracy, precision, recall, F1, ROC-AUC, log loss and the confusion counts of a 0/1 classifier.' },
@@ -126,6 +143,8 @@ export const EvaluationSpec = Type.Union([
       prediction: Type.Optional(Type.String({ description: 'The field the model writes its predicted class to. Default prediction.' })),
       classes: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Number()]), { description: 'The classes in the order of the confusion matrix. Default: those seen, sorted.' })),
       batchSize: Batch,
+      latencySample: LatencySample,
+      crossValidate: Type.Optional(CrossValidateSpec),
       gate: Type.Optional(ClassificationGateSpec),
     },
     { additionalProperties: false, description: 'Accuracy, per-class precision/recall/F1, macro F1 and the confusion matrix of a classifier of any number of classes (gate minF1 reads macro F1).' },
