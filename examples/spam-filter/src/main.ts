@@ -2,12 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isTributaryError, streamLogger } from '@tributary/core';
+import { renderText } from '@tributary/core/report';
 import { classify, trainSpamFilter } from './spam-filter.js';
 
 const HELP = `Trains the spam filter on the SpamAssassin corpus, evaluates it, saves it and classifies two messages.
 
   --out DIR        where to save the model (default: artifacts/spam-filter)
   --limit N        use about N messages of the corpus (default: all 6,046)
+  --folds K        cross-validate on the training part first, K folds (default 5; 0 for none)
   --message FILE   a message to classify afterwards (repeatable; default: two built-in ones)
   --no-train       classify with the model already saved at --out instead of training a new one
   --help`;
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
       options: {
         out: { type: 'string', default: path.join('artifacts', 'spam-filter') },
         limit: { type: 'string' },
+        folds: { type: 'string', default: '5' },
         message: { type: 'string', multiple: true },
         'no-train': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
@@ -52,6 +55,8 @@ async function main(): Promise<void> {
   }
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   if (limit !== undefined && !(Number.isInteger(limit) && limit >= 20)) throw new UsageError(`--limit takes a whole number of at least 20, got ${values.limit}`);
+  const folds = Number(values.folds);
+  if (!(Number.isInteger(folds) && (folds === 0 || folds >= 2))) throw new UsageError(`--folds takes 0 (no cross-validation) or a whole number of at least 2, got ${values.folds}`);
   // npm runs workspace scripts in the package folder; paths given by the user are relative to where they ran npm.
   const cwd = process.env.INIT_CWD ?? process.cwd();
   const out = path.resolve(cwd, values.out!);
@@ -74,15 +79,11 @@ async function main(): Promise<void> {
     return;
   }
   const started = performance.now();
-  const result = await trainSpamFilter({ out, ...(limit ? { limit } : {}), logger: streamLogger('info'), progress: say });
+  const result = await trainSpamFilter({ out, ...(limit ? { limit } : {}), folds, logger: streamLogger('info'), progress: say });
   const { evaluation: e, model } = result;
   const run = model.fitReport!.toJSON();
-  const reasons = (r: Record<string, unknown>) => (Object.keys(r).length ? ` ${JSON.stringify(r)}` : '');
-  say(`\ntraining records: ${run.input} read, ${run.output} used, ${run.skipped} skipped${reasons(run.rejections)}`);
-  say(`test records: ${e.run.input} read, ${e.testRecords} scored, ${e.run.skipped} skipped${reasons(e.run.rejections)}`);
-  say(`accuracy ${e.accuracy.toFixed(4)}  precision ${e.precision.toFixed(4)}  recall ${e.recall.toFixed(4)}  F1 ${e.f1.toFixed(4)}  ROC-AUC ${e.rocAuc?.toFixed(4)}`);
-  say(`confusion ${JSON.stringify(e.confusion)}`);
-  say(`saved to ${out}`);
+  say(`\n${renderText(result.summary)}`);
+  say(`saved to ${out}; the report page is ${path.join(out, 'report.html')}`);
   await model.dispose();
 
   for (const r of await classify(out, messages)) say(`${r.spam ? 'SPAM' : 'ham '}  ${r.score.toFixed(4)}  ${r.id}`);
@@ -94,10 +95,13 @@ async function main(): Promise<void> {
     f1: e.f1,
     rocAuc: e.rocAuc,
     testRecords: e.testRecords,
+    ...(result.summary.stability ? { f1AcrossFolds: result.summary.stability.spread.f1 } : {}),
+    recordLatencyMs: e.efficiency.recordLatencyMs,
     seconds: (performance.now() - started) / 1000,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
     stages: run.stages,
     artifact: out,
+    report: path.join(out, 'report.html'),
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
 }

@@ -1,4 +1,18 @@
-import { type DataRecord, Dataset, type EvaluationReport, type Logger, type PipelineModel, type StageSpec, createRuntime, evaluateBinaryClassifier } from '@tributary/core';
+import {
+  type DataRecord,
+  Dataset,
+  type EvaluationReport,
+  type EvaluationSummary,
+  type Logger,
+  type PipelineModel,
+  type StageSpec,
+  createRuntime,
+  crossValidate,
+  evaluateBinaryClassifier,
+  recordHistory,
+  summarizeEvaluation,
+} from '@tributary/core';
+import { renderHtml } from '@tributary/core/report';
 import { emailText, natural, stem, stopwords, tfidf, tokenize } from '@tributary/plugin-natural';
 import { denseClassifier, tfjs } from '@tributary/plugin-tfjs';
 import { type CorpusOptions, corpusEntries, withMessages } from './corpus.js';
@@ -19,6 +33,8 @@ export interface SpamFilterOptions extends CorpusOptions {
   /** Where the fitted model is saved. */
   readonly out: string;
   readonly seed?: number;
+  /** Cross-validate on the training part first (this many folds, stratified): the report's stability section. 0 or absent: none. */
+  readonly folds?: number;
   readonly logger?: Logger;
   /** Called with progress lines for a person to read. */
   readonly progress?: (line: string) => void;
@@ -27,6 +43,8 @@ export interface SpamFilterOptions extends CorpusOptions {
 export interface SpamFilterResult {
   readonly model: PipelineModel;
   readonly evaluation: EvaluationReport;
+  /** The whole report, as saved in `evaluation.json` and drawn in `report.html` beside it. */
+  readonly summary: EvaluationSummary;
   readonly messages: number;
   readonly timings: Record<string, number>;
 }
@@ -47,6 +65,19 @@ export async function trainSpamFilter(options: SpamFilterOptions): Promise<SpamF
   timings.collectMs = clock() - t;
   say(`collected ${entries.length} messages (${entries.filter((e) => e.label === 1).length} spam)`);
 
+  const folds = options.folds ?? 0;
+  const pipeline = runtime.pipeline(spamFilterStages());
+  let stability;
+  if (folds > 0) {
+    t = clock();
+    say(`cross-validating on the training part: ${folds} folds`);
+    const evaluate = (model: PipelineModel, part: Dataset<DataRecord>) => evaluateBinaryClassifier(model, part, { label: 'label', score: 'score', latencySample: 0 });
+    stability = await crossValidate(pipeline, withMessages(train), { folds, seed, stratifyBy: 'label', fit: { errorPolicy: 'skip' }, evaluate });
+    const f1 = stability.spread.f1!;
+    say(`  F1 over ${folds} folds: mean ${f1.mean.toFixed(4)} ± ${f1.std.toFixed(4)} (min ${f1.min.toFixed(4)}, max ${f1.max.toFixed(4)})`);
+    timings.crossValidateMs = clock() - t;
+  }
+
   let read = 0;
   const counted = withMessages(train).map((record) => {
     if (++read % 1000 === 0) say(`  read ${read} training messages`);
@@ -54,33 +85,28 @@ export async function trainSpamFilter(options: SpamFilterOptions): Promise<SpamF
   });
   t = clock();
   say('fitting emailText → tokenize → stopwords → stem → tfidf → denseClassifier');
-  const model = await runtime.pipeline(spamFilterStages()).fit(counted, { errorPolicy: 'skip' });
+  const history = recordHistory(runtime.events);
+  const model = await pipeline.fit(counted, { errorPolicy: 'skip' });
   timings.fitMs = clock() - t;
 
   t = clock();
   say('evaluating on the test part');
   const evaluation = await evaluateBinaryClassifier(model, withMessages(test), { label: 'label', score: 'score' });
   timings.evaluateMs = clock() - t;
+  const summary = summarizeEvaluation(evaluation, {
+    pipeline: 'spam-filter',
+    fields: { label: 'label', score: 'score' },
+    fit: model.fitReport ?? null,
+    history: history.stop(),
+    ...(stability ? { stability } : {}),
+    seed,
+  });
 
   t = clock();
-  await model.save(options.out, {
-    evaluation: {
-      accuracy: evaluation.accuracy,
-      precision: evaluation.precision,
-      recall: evaluation.recall,
-      f1: evaluation.f1,
-      rocAuc: evaluation.rocAuc,
-      logLoss: evaluation.logLoss,
-      testRecords: evaluation.testRecords,
-      confusion: evaluation.confusion,
-      efficiency: evaluation.efficiency,
-      test: evaluation.run,
-      fit: model.fitReport?.toJSON() ?? null,
-      seed,
-    },
-  });
+  // The report page is kept with the model: evaluation.json holds the figures, report.html draws them.
+  await model.save(options.out, { evaluation: summary, files: { 'report.html': renderHtml(summary) } });
   timings.saveMs = clock() - t;
-  return { model, evaluation, messages: entries.length, timings };
+  return { model, evaluation, summary, messages: entries.length, timings };
 }
 
 /** Loads a saved spam filter and scores messages (raw RFC 822 text). */
