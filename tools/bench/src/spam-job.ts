@@ -1,4 +1,5 @@
-// The whole `npm start` job (collect → fit → evaluate → save → reload → classify) in a fresh process,
+// The train-and-evaluate job (collect → fit → evaluate → save → reload → classify; no cross-validation,
+// --folds 0: cli-run times the job with it) in a fresh process,
 // timed from outside, with the job's own per-stage timings and quality figures.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,7 +12,7 @@ const require = createRequire(import.meta.url);
 const main = path.join(path.dirname(require.resolve('@tributary/example-spam-filter/package.json')), 'dist', 'main.js');
 const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-spam-')), 'artifact');
 const started = performance.now();
-const child = spawnSync(process.execPath, [main, '--out', out], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+const child = spawnSync(process.execPath, [main, '--out', out, '--folds', '0'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
 const seconds = (performance.now() - started) / 1000;
 if (child.status !== 0) {
   process.stderr.write(child.stderr);

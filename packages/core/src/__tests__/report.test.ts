@@ -87,7 +87,7 @@ describe('renderHtml', () => {
   });
 
   it('escapes every name that comes from data, and draws an n × n heat map for n classes', async () => {
-    const model = await runtime().pipeline([stageSpec('report-test:copy')({})]).fit([]);
+    const model = await runtime().pipeline([stageSpec<Record<string, unknown>>('report-test:copy')({})]).fit([]);
     const records = [
       { id: 1, label: '<b>', guess: '<b>' },
       { id: 2, label: '<b>', guess: 'a&b' },
@@ -104,6 +104,20 @@ describe('renderHtml', () => {
     expect(charts(html)[0]!.body.match(/class="cell"/g)).toHaveLength(9);
     // Rows are the true class: <b> was once right, once taken for a&b.
     expect(renderText(summarizeEvaluation(e))).toMatch(/^<b>\s+1\s+1\s+0$/m);
+  });
+});
+
+describe('reportWarnings', () => {
+  it("warns when the model's classes and the test set's have none in common (0/1 against names), and when a predicted class never occurs", async () => {
+    const model = await runtime().pipeline([stageSpec<Record<string, unknown>>('report-test:copy')({})]).fit([]);
+    const e = await evaluateClassifier(model, [{ id: 1, label: 'spam', guess: 1 }, { id: 2, label: 'ham', guess: 0 }]);
+    expect(summarizeEvaluation(e).warnings).toEqual([
+      'Class "ham" (1 of 2 test records) is never found: its recall is 0, whatever the accuracy says.',
+      'Class "spam" (1 of 2 test records) is never found: its recall is 0, whatever the accuracy says.',
+      "The test set's classes (ham, spam) and the model's predictions (0, 1) have none in common: are the labels of another kind (0/1 against names)?",
+      'Class 0 is predicted but never occurs in the test set: its precision is 0 and no recall can be measured.',
+      'Class 1 is predicted but never occurs in the test set: its precision is 0 and no recall can be measured.',
+    ]);
   });
 });
 

@@ -86,6 +86,10 @@ export function reportWarnings(report: Report, stability?: StabilitySummary): st
     if (report.defects.nonFiniteScores > 0) warnings.push(`${report.defects.nonFiniteScores} test record(s) got a NaN or infinite score from the model and are left out of every figure: look for extreme or missing feature values.`);
   } else {
     const predicted = new Set(report.confusion.labels.filter((_, col) => report.confusion.matrix.some((row) => row[col]! > 0)));
+    const present = report.classes.filter((c) => c.support > 0).map((c) => c.label);
+    if (n > 0 && !present.some((c) => predicted.has(c))) {
+      warnings.push(`The test set's classes (${present.join(', ')}) and the model's predictions (${[...predicted].join(', ')}) have none in common: are the labels of another kind (0/1 against names)?`);
+    }
     for (const c of report.classes) if (c.support === 0 && predicted.has(c.label)) warnings.push(`Class ${JSON.stringify(c.label)} is predicted but never occurs in the test set: its precision is 0 and no recall can be measured.`);
   }
   const rejected = report.run.skipped + report.run.deadLettered;

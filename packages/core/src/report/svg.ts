@@ -157,7 +157,10 @@ export function spreadChart(id: string, title: string, figures: ReadonlyArray<{ 
   const [lo, hi] = extent(all);
   const pad = Math.max((hi - lo) * 0.1, 0.005);
   const x: Axis = { label: 'figure', domain: [-0.5, figures.length - 0.5], exact: true, ticks: figures.map((_, i) => i), format: (v) => figures[v]?.name ?? '' };
-  const y: Axis = { label: yLabel, domain: [lo - pad, hi + pad] };
+  // Rates live in [0, 1]: the axis never runs past them.
+  const rates = lo >= 0 && hi <= 1;
+  const [bottom, top] = nice(lo - pad, hi + pad, 5);
+  const y: Axis = { label: yLabel, domain: rates ? [Math.max(0, bottom), Math.min(1, top)] : [bottom, top], exact: true };
   return frame(id, title, x, y, (sx, sy) =>
     figures
       .map((f, i) => {
