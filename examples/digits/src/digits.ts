@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { type Logger, type PipelineModel, RunReport, confusionMatrix, createRuntime } from '@tributary/core';
+import { type EvaluationSummary, type Logger, type PipelineModel, RunReport, createRuntime, evaluateClassifier, recordHistory, summarizeEvaluation } from '@tributary/core';
+import { renderHtml } from '@tributary/core/report';
 import { decodeImage, greyscale, normalize, resize, sharp, toTensor } from '@tributary/plugin-sharp';
 import { convClassifier, tfjs } from '@tributary/plugin-tfjs';
 import { digitFiles, writeDigitImages } from './collect.js';
@@ -23,7 +24,9 @@ export interface DigitResult {
   readonly train: number;
   readonly test: number;
   readonly accuracy: number;
-  readonly confusion: { labels: number[]; matrix: number[][] };
+  readonly confusion: { readonly labels: ReadonlyArray<string | number>; readonly matrix: number[][] };
+  /** The whole report, as saved in `evaluation.json` and drawn in `report.html` beside it. */
+  readonly summary: EvaluationSummary;
   readonly seconds: { collect: number; fit: number; evaluate: number };
 }
 
@@ -65,6 +68,8 @@ export function digitStages(options: { epochs?: number; seed?: number } = {}) {
   ];
 }
 
+const DIGITS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+
 export const runtime = (logger?: Logger) => createRuntime({ plugins: [sharp, tfjs], ...(logger ? { logger } : {}) });
 
 /** Writes the digits as PNG files, fits the pipeline on the training files, evaluates on the test files and saves it. */
@@ -77,27 +82,24 @@ export async function trainDigits(options: DigitOptions): Promise<DigitResult> {
   const rt = runtime(options.logger);
   rt.events.on('epoch:end', (e) => say(`epoch ${e.epoch}/${e.epochs}: ${Object.entries(e.logs).map(([k, v]) => `${k} ${Number(v).toFixed(4)}`).join(', ')}`));
   t0 = performance.now();
+  const history = recordHistory(rt.events);
   const model = await rt.pipeline(digitStages(options)).fit(digitFiles(options.images, 'train'), { batchSize: 256, concurrency: 2 });
   const fit = (performance.now() - t0) / 1000;
   t0 = performance.now();
-  const report = new RunReport();
-  const actual: number[] = [];
-  const predicted: number[] = [];
-  await model.transform(digitFiles(options.images, 'test'), { batchSize: 256, concurrency: 2, report, errorPolicy: 'skip' }).forEach((r) => {
-    actual.push(r.label as number);
-    predicted.push(r.prediction as number);
-  });
+  const evaluation = await evaluateClassifier(model, digitFiles(options.images, 'test'), { batchSize: 256, classes: DIGITS, errorPolicy: 'skip', latencySample: 50 });
   const evaluate = (performance.now() - t0) / 1000;
-  const correct = actual.filter((a, i) => a === predicted[i]).length;
-  const accuracy = correct / actual.length;
-  await model.save(options.out);
-  say(`test accuracy ${accuracy.toFixed(4)} on ${actual.length} images; model saved to ${path.resolve(options.out)}`);
+  const accuracy = evaluation.accuracy;
+  const summary = summarizeEvaluation(evaluation, { pipeline: 'digits', fields: { label: 'label', prediction: 'prediction' }, fit: model.fitReport ?? null, history: history.stop(), seed: options.seed ?? 7 });
+  // The report page is kept with the model, beside evaluation.json.
+  await model.save(options.out, { evaluation: summary, files: { 'report.html': renderHtml(summary) } });
+  say(`test accuracy ${accuracy.toFixed(4)} on ${evaluation.testRecords} images; model saved to ${path.resolve(options.out)}`);
   return {
     model,
     train: counts.train,
     test: counts.test,
     accuracy,
-    confusion: confusionMatrix(actual, predicted, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
+    confusion: evaluation.confusion,
+    summary,
     seconds: { collect, fit, evaluate },
   };
 }

@@ -40,6 +40,10 @@ describe('the digits pipeline', () => {
     const diagonal = result.confusion.matrix.reduce((a, row, i) => a + row[i]!, 0);
     expect(total).toBe(2000);
     expect(diagonal / total).toBeCloseTo(result.accuracy, 10);
+    // The report is kept with the model: ten classes, each class's support its row of the matrix.
+    expect(result.summary.classes.map((c) => c.support)).toEqual(result.confusion.matrix.map((row) => row.reduce((a, b) => a + b, 0)));
+    expect(fs.readFileSync(path.join(out, 'report.html'), 'utf8')).toContain('data-chart="confusion"');
+    expect(result.summary.history['tfjs:conv-classifier']).toHaveLength(10);
     // A digit as a user would hand it over: a larger RGB JPEG, not the 28×28 grey PNG it came from.
     const source = (await digitFiles(images, 'test').take(1).collect())[0]!;
     const photo = path.join(images, 'user-digit.jpg');
