@@ -51,7 +51,8 @@ describe('the HTML report of the spam filter, in a real headless Chromium', () =
       svgs.map((svg) => {
         const box = svg.getBoundingClientRect();
         const text = (selector: string) => {
-          const el = svg.querySelector(selector) as SVGGraphicsElement | null;
+          // An SVG text element (this package compiles without the DOM library's types).
+          const el = svg.querySelector(selector) as unknown as { textContent: string | null; getBBox(): { width: number } } | null;
           return el ? { text: el.textContent?.trim() ?? '', width: el.getBBox().width } : null;
         };
         return {
