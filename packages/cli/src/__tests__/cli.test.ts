@@ -145,7 +145,8 @@ describe('run → inspect → predict → eval on a real subset of the SpamAssas
     const out = JSON.parse(result.stdout);
     expect(out.stability.f1.n).toBe(3);
     expect(out.stability.f1.min).toBeLessThanOrEqual(out.stability.f1.mean);
-    expect(out.report).toBe(page);
+    expect(out.reportFile).toBe(page);
+    expect(out.report).toBeNull();
     const html = fs.readFileSync(page, 'utf8');
     // Three folds of the 160 training messages: each fold's dots on the spread chart.
     expect(html).toContain('data-chart="stability"');

@@ -233,3 +233,24 @@ describe('bad specs and bad usage: exit 2, a clear message, no stack trace', () 
     expect(hasStack(result.stderr)).toBe(false);
   });
 });
+
+describe('--report is checked before any work', () => {
+  it('a report path under a file, an empty one, or a spec without an evaluation fail at once (exit 2), nothing trained or saved', async () => {
+    const dir = scratchDir('report-target');
+    const file = path.join(dir, 'a-file');
+    fs.writeFileSync(file, 'x');
+    const out = path.join(dir, 'model');
+    const under = await tributary(['run', SPAM_SPEC, '--out', out, '--report', path.join(file, 'r.html')]);
+    expect(under.code).toBe(2);
+    expect(under.stderr).toContain(`${file} is a file, so no folder can be made there for the report`);
+    const empty = await tributary(['run', SPAM_SPEC, '--out', out, '--report', '']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('--report takes a file name');
+    const edges = path.resolve(path.dirname(SPAM_SPEC), '../edge-detection/pipeline.yaml');
+    const none = await tributary(['run', edges, '--out', out, '--report', path.join(dir, 'r.html')]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('has no evaluation section');
+    // Refused before training: a run that trained would have saved a model there.
+    expect(fs.existsSync(out)).toBe(false);
+  });
+});

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { type DataRecord, type Dataset, recordId, summarizeEvaluation } from '@tributary/core';
 import { renderText } from '@tributary/core/report';
 import { evaluate, fieldsOf, metricsOf, nothingScored } from '../evaluate.js';
-import { writeHtmlReport } from './report.js';
+import { reportTarget, writeHtmlReport } from './report.js';
 import type { EvaluationSpecValue } from '../spec/schema.js';
 import { UsageError } from '../errors.js';
 import { loadModel } from '../model.js';
@@ -51,6 +51,7 @@ export async function evalCommand(dir: string, options: EvalOptions): Promise<vo
   if (!['test', 'train', 'all'].includes(part)) throw new UsageError(`--part is test, train or all; got '${part}'.`);
   const threshold = options.threshold === undefined ? undefined : Number(options.threshold);
   if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) throw new UsageError(`--threshold takes a number from 0 to 1, got '${options.threshold}'.`);
+  const reportFile = options.report === undefined ? undefined : reportTarget(options.report, '--report');
   const { data, train } = dataFor(options.data, part, options.set ?? []);
   const fromSpec = /\.(ya?ml|json)$/i.test(options.data);
   const progress = new Progress(!options.quiet);
@@ -84,10 +85,18 @@ export async function evalCommand(dir: string, options: EvalOptions): Promise<vo
     counter.stop();
     progress.stop();
     const summary = summarizeEvaluation(e, { fields: fieldsOf(spec) });
-    const written = options.report ? writeHtmlReport(options.report, summary) : undefined;
+    // The figures are printed even when the page cannot be written; the failure comes after them.
+    let failure: unknown;
+    let written: string | undefined;
+    try {
+      written = reportFile ? writeHtmlReport(reportFile, summary) : undefined;
+    } catch (error) {
+      failure = error;
+    }
     emit(options, { artifact: dir, data: options.data, ...(fromSpec ? { part } : {}), task, metrics: metricsOf(e), efficiency: e.efficiency, records: e.run, warnings: summary.warnings, ...(written ? { report: written } : {}) }, () =>
       [renderText(summary).trimEnd(), ...(written ? ['', `report written to ${written}`] : [])].join('\n'),
     );
+    if (failure) throw failure;
   } finally {
     progress.stop();
     await model.dispose();

@@ -60,9 +60,6 @@ function replacer(_key: string, value: unknown): unknown {
   return value;
 }
 
-/** Marks each record with its place in the batch, so answers are matched by position even when ids repeat. */
-const POSITION = Symbol('tributary.predict.position');
-
 /**
  * `tributary predict <artifact>`: records (JSONL from stdin, or --input FILE|DIR) through the saved
  * model, one JSON line out per record in input order — its id and the model's outputs, or the error
@@ -78,8 +75,6 @@ export async function predictCommand(dir: string, options: PredictOptions): Prom
   const { runtime, model } = await loadModel(dir, logger);
   const last = model.stages.at(-1)!;
   const fields = options.fields ? options.fields.split(',').map((f) => f.trim()).filter(Boolean) : last.definition.fields(last.spec.params as never).writes;
-  const rejected = new Map<unknown, { code: string; message: string; stage: string }>();
-  const offRejected = runtime.events.on('record:rejected', (e) => rejected.set(e.recordId, { code: e.code, message: e.message, stage: e.stage }));
   const report = new RunReport();
   const task = progress.task('predict');
   let done = 0;
@@ -88,14 +83,8 @@ export async function predictCommand(dir: string, options: PredictOptions): Prom
   const write = (line: unknown) => process.stdout.write(`${JSON.stringify(line, replacer)}\n`);
   try {
     for await (const batch of input.batch(batchSize)) {
-      const records = batch.filter((r): r is DataRecord => !(r instanceof BadInput)).map((r, i): DataRecord & { [POSITION]: number } => ({ ...r, [POSITION]: i }));
-      rejected.clear();
-      const out = records.length ? await model.predict(records, { errorPolicy: 'skip', report }) : [];
-      const byPosition = new Map<number, DataRecord>();
-      // Stages keep the fields they do not touch, the marker among them; if one rebuilt the record, fall back to order and id.
-      const marked = out.every((r) => typeof (r as Record<symbol, unknown>)[POSITION] === 'number');
-      if (marked) for (const r of out) byPosition.set((r as Record<symbol, unknown>)[POSITION] as number, r);
-      let next = 0;
+      const records = batch.filter((r): r is DataRecord => !(r instanceof BadInput));
+      const answers = records.length ? await model.predictEach(records, { report }) : [];
       let r = 0;
       for (const item of batch) {
         if (item instanceof BadInput) {
@@ -103,14 +92,12 @@ export async function predictCommand(dir: string, options: PredictOptions): Prom
           write({ ...item.where, error: item.error });
           continue;
         }
-        const record = records[r++]!;
-        let result: DataRecord | undefined;
-        if (marked) result = byPosition.get(record[POSITION]);
-        else if (out[next]?.id === record.id) result = out[next++];
-        if (result) write({ id: record.id, ...Object.fromEntries(fields.map((f) => [f, result[f] ?? null])) });
+        const id = records[r]!.id;
+        const answer = answers[r++]!;
+        if (answer.record) write({ id, ...Object.fromEntries(fields.map((f) => [f, answer.record[f] ?? null])) });
         else {
           failed++;
-          write({ id: record.id, error: rejected.get(record.id) ?? { code: 'INVALID_RECORD', message: 'rejected by the pipeline' } });
+          write({ id, error: answer.error });
         }
       }
       done += records.length;
@@ -119,7 +106,6 @@ export async function predictCommand(dir: string, options: PredictOptions): Prom
   } finally {
     task.stop();
     progress.stop();
-    offRejected();
     await model.dispose();
     runtime.dispose();
   }

@@ -19,7 +19,7 @@ import {
 import { renderHtml, renderText } from '@tributary/core/report';
 import { RunFailed, UsageError } from '../errors.js';
 import { type Report, evaluate, fieldsOf, metricsOf, nothingScored } from '../evaluate.js';
-import { writeHtmlReport } from './report.js';
+import { reportTarget, writeHtmlReport } from './report.js';
 import { type GlobalOptions, Progress, createLogger, emit, showEvents } from '../output.js';
 import { plan } from '../plan.js';
 import { openSource, resolvePathRef } from '../sources.js';
@@ -79,6 +79,9 @@ export async function runCommand(specFile: string, options: RunOptions): Promise
   if (options.out !== undefined && options.out.trim() === '') throw new UsageError('--out was given an empty path; name the folder to save the model to, or leave --out out to use the spec\'s save.');
   const loaded = loadSpec(specFile, options.set, { deferFormat: true });
   const { spec } = loaded;
+  // Where the report page goes is checked before any work, so a bad path cannot cost a training run.
+  const reportTo = options.report === undefined ? undefined : reportTarget(options.report, '--report');
+  if (reportTo && !spec.evaluation) throw new UsageError(`--report writes the evaluation report, but ${path.basename(loaded.file)} has no evaluation section; add one (task, label, score) or leave --report out.`);
   const progress = new Progress(!options.quiet);
   const logger = createLogger(options.logLevel ?? 'warn', progress);
   const saveTo = options.save === false || options.out === undefined ? undefined : path.resolve(options.out);
@@ -164,7 +167,14 @@ export async function runCommand(specFile: string, options: RunOptions): Promise
         : undefined;
     await model.dispose();
     progress.stop();
-    const reportFile = summary && options.report ? writeHtmlReport(options.report, summary) : undefined;
+    // The results are printed even when the page cannot be written; the failure comes after them.
+    let reportFailure: unknown;
+    let reportFile: string | undefined;
+    try {
+      reportFile = summary && reportTo ? writeHtmlReport(reportTo, summary) : undefined;
+    } catch (error) {
+      reportFailure = error;
+    }
 
     const result = {
       ...(spec.name ? { pipeline: spec.name } : {}),
@@ -175,7 +185,8 @@ export async function runCommand(specFile: string, options: RunOptions): Promise
       ...(summary ? { warnings: summary.warnings } : {}),
       ...(gate ? { gate } : {}),
       artifact: saved ?? null,
-      report: saved ? path.join(saved, 'report.html') : (reportFile ?? null),
+      report: saved ? path.join(saved, 'report.html') : null,
+      ...(reportFile ? { reportFile } : {}),
       seconds: (performance.now() - started) / 1000,
       peakRssMB: process.resourceUsage().maxRSS / 1024,
     };
@@ -192,6 +203,7 @@ export async function runCommand(specFile: string, options: RunOptions): Promise
       lines.push(`took ${result.seconds.toFixed(1)} s`);
       return lines.join('\n');
     });
+    if (reportFailure) throw reportFailure;
     if (gate && !gate.passed) {
       throw new RunFailed(`the model missed its gate${out ? ', so it was not saved' : ''}: ${gate.misses.map(describeGateMiss).join('; ')}. Improve the model or relax evaluation.gate in ${path.basename(loaded.file)}.`);
     }

@@ -136,3 +136,16 @@ describe('bad inputs are handled, never fatal or lost', () => {
   });
 });
 
+
+describe('PipelineModel.predictEach', () => {
+  it('answers every record in input order: repeated or missing ids are fine, a rejected one gets its error', async () => {
+    const model = await createRuntime({ plugins: [toyPlugin()] }).pipeline([scale({ input: 'x', output: 'y', factor: 3 })]).fit([]);
+    const answers = await model.predictEach([{ id: 'a', x: 1 }, { id: 'a', x: 'two' }, { x: 3 }, { id: 'a', x: 4 }], { batchSize: 2 });
+    expect(answers.map((a) => (a.record ? a.record.y : a.error.code))).toEqual([3, 'INVALID_RECORD', 9, 12]);
+    expect(answers[1]!.error).toEqual({ code: 'INVALID_RECORD', message: "'x' is not a number", stage: 'toy:scale' });
+    // The position marker never leaks into an answer.
+    expect(Object.getOwnPropertySymbols(answers[0]!.record!)).toEqual([]);
+    expect(answers[2]!.record).toEqual({ x: 3, y: 9 });
+    await expect(model.predictEach({ x: 1 } as never)).rejects.toMatchObject({ code: 'INVALID_PARAMS', message: expect.stringContaining('predictEach([record])') });
+  });
+});

@@ -1,4 +1,4 @@
-import { type Batch, STAGE_PARAMS, type Stage, Type, createRuntime, crossValidate, definePlugin, defineStage, evaluateBinaryClassifier, evaluateClassifier, inject, injectable, stageSpec, summarizeEvaluation } from '@tributary/core';
+import { type Batch, STAGE_PARAMS, type Stage, Type, createRuntime, crossValidate, definePlugin, defineStage, evaluateBinaryClassifier, evaluateClassifier, inject, injectable, stageSpec, summarizeEvaluation, summaryProblems } from '@tributary/core';
 import { renderHtml, renderText, textTable } from '@tributary/core/report';
 import { describe, expect, it } from 'vitest';
 import { scale, toyPlugin } from './fixtures/toy-plugin.js';
@@ -136,5 +136,75 @@ describe('summarizeEvaluation', () => {
     expect(Object.keys(s.stability!.runs[0]!.figures)).not.toContain('curve');
     // The mean of the folds' accuracies, worked out from the folds themselves.
     expect(s.stability!.spread.accuracy!.mean).toBeCloseTo(cv.runs.reduce((a, r) => a + r.report.accuracy, 0) / 4, 12);
+  });
+});
+
+describe('the report on awkward input', () => {
+  const copy = () => copyTo('score').fit([]);
+  const copyGuess = () => runtime().pipeline([stageSpec<Record<string, unknown>>('report-test:copy')({})]).fit([]);
+
+  it('scores outside [0, 1] (logits) get no log loss and a warning, not a clipped figure', async () => {
+    const records = [{ id: 1, label: 1, x: 3.2 }, { id: 2, label: 0, x: -2.5 }, { id: 3, label: 1, x: 0.7 }];
+    const e = await evaluateBinaryClassifier(await copy(), records);
+    expect(e.logLoss).toBeNull();
+    expect(e.scoreRange).toEqual({ min: -2.5, max: 3.2 });
+    expect(summarizeEvaluation(e).warnings[0]).toMatch(/^Scores run from -2\.5 to 3\.2, outside \[0, 1\]: they are not probabilities/);
+    expect(renderText(summarizeEvaluation(e))).toMatch(/log loss\s+n\/a\s+not given: the scores are not probabilities/);
+  });
+
+  it('a test set of one class draws no ROC or PR curve and says the ranking figures mean nothing', async () => {
+    const e = await evaluateBinaryClassifier(await copy(), [{ id: 1, label: 1, x: 0.2 }, { id: 2, label: 1, x: 0.9 }]);
+    const summary = summarizeEvaluation(e);
+    expect(summary.warnings).toContain('The test set holds one class only: ROC-AUC is undefined, and PR-AUC and the best threshold say nothing about the model. Test on data with both classes.');
+    expect(charts(renderHtml(summary)).map((c) => c.name)).toEqual(['confusion', 'latency-record', 'latency-batch']);
+    expect(renderText(summary)).not.toMatch(/best F1/);
+  });
+
+  it('a loss that became NaN is shown as NaN and warned about as a diverged training', async () => {
+    const e = await evaluateBinaryClassifier(await copy(), [{ id: 1, label: 1, x: 0.8 }, { id: 2, label: 0, x: 0.1 }]);
+    // JSON keeps NaN as null: both mean the figure was computed and is not a number.
+    const history = { 'toy:net': [{ epoch: 1, loss: 0.7 }, { epoch: 2, loss: Number.NaN }, { epoch: 3, loss: null as unknown as number }] };
+    const summary = summarizeEvaluation(e, { history });
+    expect(summary.warnings).toContain('Training of toy:net diverged: its loss is not a number from epoch 2. Lower the learning rate, or scale the features.');
+    expect(renderText(summary)).toMatch(/^\s*2\s+NaN$/m);
+  });
+
+  it('one batch gives a latency histogram that starts at 0, never below', async () => {
+    const e = await evaluateBinaryClassifier(await copy(), [{ id: 1, label: 1, x: 0.8 }, { id: 2, label: 0, x: 0.1 }]);
+    expect(e.efficiency.latencyHistogram.batch).toHaveLength(1);
+    const batch = charts(renderHtml(summarizeEvaluation(e))).find((c) => c.name === 'latency-batch')!.body;
+    const axis = batch.match(/<g class="axis x-axis">(.*?)<line[^>]*class="domain"/)![1]!;
+    const ticks = [...axis.matchAll(/text-anchor="middle">([^<]+)</g)].map((m) => Number(m[1]));
+    expect(ticks.length).toBeGreaterThan(1);
+    expect(Math.min(...ticks)).toBeGreaterThanOrEqual(0);
+    expect(batch).not.toMatch(/width="-/);
+  });
+
+  it('labels with control characters, emoji or great length stay valid and readable; above 30 classes the matrix is a table only', async () => {
+    const model = await copyGuess();
+    const odd = ['bell\u0007', '😀😀😀😀😀😀😀😀😀😀😀😀', 'category_alpha_long_name', 'category_beta_long_name'];
+    const e = await evaluateClassifier(model, odd.map((label, i) => ({ id: i, label, guess: label })));
+    const html = renderHtml(summarizeEvaluation(e));
+    expect(html).not.toContain('\u0007');
+    expect(html).toContain('bell\uFFFD');
+    // Shortened by whole characters: nine emoji and an ellipsis, no broken surrogate.
+    expect(html).toContain(`${'😀'.repeat(9)}…`);
+    expect(html).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+    expect(renderText(summarizeEvaluation(e)).split('\n').every((line) => !line.includes('\u0007'))).toBe(true);
+    const many = Array.from({ length: 60 }, (_, i) => ({ id: i, label: `c${i}`, guess: `c${(i + 1) % 60}` }));
+    const big = renderHtml(summarizeEvaluation(await evaluateClassifier(model, many)));
+    expect(charts(big).map((c) => c.name)).not.toContain('confusion');
+    expect(big).toMatch(/<section id="confusion">.*<table>/s);
+  });
+
+  it('summaryProblems names what a hand-edited or foreign evaluation.json lacks', async () => {
+    const e = await evaluateBinaryClassifier(await copy(), [{ id: 1, label: 1, x: 0.8 }, { id: 2, label: 0, x: 0.1 }]);
+    const good = JSON.parse(JSON.stringify(summarizeEvaluation(e)));
+    expect(summaryProblems(good)).toEqual([]);
+    const { efficiency: _e, classes: _c, ...broken } = good;
+    expect(summaryProblems(broken)).toEqual(['classes is missing', 'efficiency is missing']);
+    expect(summaryProblems({ ...good, format: '1' })).toEqual(['its format is "1", not 1']);
+    expect(summaryProblems({ ...good, task: 'regression' })).toEqual(['task is "regression", not binary-classification or classification']);
+    expect(summaryProblems(null)).toEqual(['it is null, not an object']);
   });
 });

@@ -26,8 +26,13 @@ export interface BinaryClassificationMetrics {
   readonly bestThreshold: { readonly threshold: number; readonly f1: number } | null;
   /** Up to 200 points of the threshold sweep (ROC and PR curves), from the highest threshold down. */
   readonly curve: readonly CurvePoint[];
-  /** Mean binary cross-entropy, probabilities clipped to [1e-15, 1 − 1e-15]. */
-  readonly logLoss: number;
+  /**
+   * Mean binary cross-entropy, probabilities clipped to [1e-15, 1 − 1e-15]; null when a score lies
+   * outside [0, 1] (logits or margins are not probabilities, and clipping them would give a made-up figure).
+   */
+  readonly logLoss: number | null;
+  /** The lowest and highest score: a range outside [0, 1] means the scores are not probabilities. */
+  readonly scoreRange: { readonly min: number; readonly max: number } | null;
   readonly threshold: number;
   readonly confusion: BinaryConfusion;
   readonly support: { readonly positive: number; readonly negative: number };
@@ -122,6 +127,13 @@ export function binaryClassificationMetrics(labels: ArrayLike<number>, scores: A
   // The point at +∞ predicts nothing; the best threshold is among the scores themselves.
   let best: CurvePoint | undefined;
   for (let k = 1; k < curve.length; k++) if (!best || curve[k]!.f1 > best.f1) best = curve[k];
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < scores.length; i++) {
+    if (scores[i]! < min) min = scores[i]!;
+    if (scores[i]! > max) max = scores[i]!;
+  }
+  const probabilities = labels.length === 0 || (min >= 0 && max <= 1);
   const negative = classFigures(0, tn, fn, fp);
   const positive = classFigures(1, tp, fp, fn);
   const present = [negative, positive].filter((c) => c.support > 0);
@@ -134,7 +146,8 @@ export function binaryClassificationMetrics(labels: ArrayLike<number>, scores: A
     prAuc: averagePrecisionFromCurve(curve),
     bestThreshold: best && tp + fn > 0 ? { threshold: best.threshold, f1: best.f1 } : null,
     curve: thinCurve(curve),
-    logLoss: logLoss(labels, scores),
+    logLoss: probabilities ? logLoss(labels, scores) : null,
+    scoreRange: labels.length === 0 ? null : { min, max },
     threshold,
     confusion,
     support: { positive: tp + fn, negative: tn + fp },

@@ -26,6 +26,8 @@ export interface ExecutionOptions {
   readonly concurrency?: number;
   /** Accumulates counts and timings; a new one is made when absent. */
   readonly report?: RunReport;
+  /** Called with each record a stage rejects (under `skip` and `dead-letter`), as it reached that stage. */
+  readonly onReject?: (record: DataRecord, error: TributaryError, stage: string) => void;
 }
 
 /** A live stage at its position in the pipeline. */
@@ -48,7 +50,7 @@ function deadLetterReplacer(_key: string, value: unknown): unknown {
 }
 
 const POLICIES: readonly ErrorPolicy[] = ['fail', 'skip', 'dead-letter'];
-const OPTIONS = ['errorPolicy', 'deadLetterPath', 'batchSize', 'concurrency', 'report'];
+const OPTIONS = ['errorPolicy', 'deadLetterPath', 'batchSize', 'concurrency', 'report', 'onReject'];
 
 /** Checks run options as strictly as stage params: a misspelt policy must not quietly change what happens to bad records. */
 function checkOptions(options: ExecutionOptions): void {
@@ -74,6 +76,7 @@ export class Execution {
   readonly batchSize: number;
   readonly concurrency: number;
   private readonly deadLetterPath: string | undefined;
+  private readonly onReject: ExecutionOptions['onReject'];
   /** Identifies this run to stages (StageContext.run). */
   private readonly runToken: object = Object.freeze({});
   /** Each input record's position, for errors about records that have no `id`. */
@@ -90,6 +93,7 @@ export class Execution {
     this.batchSize = options.batchSize ?? 64;
     this.concurrency = options.concurrency ?? 1;
     this.deadLetterPath = options.deadLetterPath;
+    this.onReject = options.onReject;
     if (this.policy === 'dead-letter') {
       if (!this.deadLetterPath) {
         throw new TributaryError('INVALID_PARAMS', {
@@ -171,6 +175,7 @@ export class Execution {
     const id = error.recordId ?? this.idOf(record);
     this.report.reject(kind, id, error, this.policy);
     this.host.events.emit({ type: 'record:rejected', stage: kind, recordId: id, code: error.code, message: error.message, policy: this.policy });
+    this.onReject?.(record, error, kind);
     if (this.policy === 'dead-letter') {
       const entry = { stage: kind, recordId: id, code: error.code, message: error.message };
       let line: string;

@@ -61,6 +61,25 @@ function checkExtraFile(name: string): void {
   }
 }
 
+/** Why a record got no prediction: the code and message of the rejection, and the stage kind. */
+export interface PredictionError {
+  readonly code: string;
+  readonly message: string;
+  readonly stage: string;
+}
+
+/** The answer for one input record of `predictEach`: the output record, or why there is none. */
+export type Prediction = { readonly record: DataRecord; readonly error?: undefined } | { readonly record?: undefined; readonly error: PredictionError };
+
+function checkRecords(records: unknown, method: string): void {
+  if (!Array.isArray(records)) {
+    throw new TributaryError('INVALID_PARAMS', { param: 'records', message: `${method}() takes an array of records (objects), got ${typeof records}. Wrap a single record in an array: ${method}([record]).` });
+  }
+}
+
+/** Marks each input record of predictEach with its position (a symbol key: never serialised, never a field). */
+const POSITION = Symbol('tributary.predict.position');
+
 /** The fields a pipeline needs from its input, and the fields it adds. */
 export interface PipelineSchema {
   readonly input: string[];
@@ -113,10 +132,38 @@ export class PipelineModel {
 
   /** Runs every stage over some records and returns the outputs (rejected records are left out and counted in `options.report`). */
   async predict(records: readonly object[], options: ExecutionOptions = {}): Promise<Batch> {
-    if (!Array.isArray(records)) {
-      throw new TributaryError('INVALID_PARAMS', { param: 'records', message: `predict() takes an array of records (objects), got ${typeof records}. Wrap a single record in an array: predict([record]).` });
-    }
+    checkRecords(records, 'predict');
     return this.transform(records, { batchSize: Math.max(1, records.length), ...options }).collect();
+  }
+
+  /**
+   * Runs some records through the model and answers each one, in input order: its output record, or
+   * the error of the stage that rejected it. Answers follow positions, so repeated or missing ids are
+   * fine; a bad record never costs the others their answer (the policy is `skip`).
+   */
+  async predictEach(records: readonly object[], options: Omit<ExecutionOptions, 'errorPolicy' | 'deadLetterPath' | 'onReject'> = {}): Promise<Prediction[]> {
+    checkRecords(records, 'predictEach');
+    const marked = records.map((r, i) => ({ ...(r as DataRecord), [POSITION]: i }));
+    const errors = new Map<number, PredictionError>();
+    const out = await this.predict(marked, {
+      ...options,
+      errorPolicy: 'skip',
+      onReject: (record, error, stage) => {
+        const at = (record as Record<symbol, unknown>)[POSITION];
+        if (typeof at === 'number' && !errors.has(at)) errors.set(at, { code: error.code, message: error.message, stage });
+      },
+    });
+    const answers: Array<Prediction | undefined> = Array.from({ length: records.length }, () => undefined);
+    const unmarked: DataRecord[] = [];
+    for (const record of out) {
+      const { [POSITION]: at, ...clean } = record as DataRecord & { [POSITION]?: number };
+      if (typeof at === 'number' && answers[at] === undefined) answers[at] = { record: clean };
+      else unmarked.push(clean);
+    }
+    // A stage that built new records without the marker: the rest are matched in order.
+    let next = 0;
+    for (let i = 0; i < records.length; i++) if (!answers[i] && !errors.has(i) && next < unmarked.length) answers[i] = { record: unmarked[next++]! };
+    return answers.map((answer, i) => answer ?? { error: errors.get(i) ?? { code: 'INVALID_RECORD', message: 'The pipeline dropped this record without saying why.', stage: 'unknown' } });
   }
 
   /** Saves the model as an artifact directory (manifest + per-stage state + sha256 of every file), atomically. */

@@ -47,6 +47,9 @@ function block(b: Block, id: Section['id']): string {
     .join('');
 }
 
+/** Above this many classes the confusion matrix is a table only: a map of hundreds of cells is neither readable nor small. */
+const MAX_HEAT_MAP = 30;
+
 const SHORT_NAMES: Record<string, string> = { accuracy: 'accuracy', balancedAccuracy: 'balanced', precision: 'precision', recall: 'recall', f1: 'F1', macroF1: 'macro F1', rocAuc: 'ROC-AUC', prAuc: 'PR-AUC' };
 
 const figureOf = (svg: string, caption?: string) => `<figure>${svg}${caption ? `<figcaption class="muted">${escapeXml(caption)}</figcaption>` : ''}</figure>`;
@@ -56,7 +59,8 @@ const unit = (v: number) => Number(v.toFixed(2)).toString();
 function charts(s: EvaluationSummary, id: Section['id']): string[] {
   switch (id) {
     case 'overall': {
-      if (s.task !== 'binary-classification' || s.curve.length < 2) return [];
+      // With one class the curves are lines along an axis: nothing to read, so none is drawn (the warning says why).
+      if (s.task !== 'binary-classification' || s.curve.length < 2 || s.rocAuc === null) return [];
       const roc: Series[] = [
         { name: `model (AUC ${s.rocAuc === null ? 'n/a' : s.rocAuc.toFixed(3)})`, points: s.curve.map((p) => [p.fpr, p.recall] as const) },
         { name: 'chance', points: [[0, 0], [1, 1]], dashed: true, colour: '#8c959f' },
@@ -68,10 +72,11 @@ function charts(s: EvaluationSummary, id: Section['id']): string[] {
       ];
       return [
         figureOf(lineChart('roc', 'ROC curve', { label: 'false positive rate', domain: [0, 1], exact: true, format: unit }, { label: 'true positive rate (recall)', domain: [0, 1], exact: true, format: unit }, roc, { legend: 'bottom-right' })),
-        figureOf(lineChart('pr', 'Precision–recall curve', { label: 'recall', domain: [0, 1], exact: true, format: unit }, { label: 'precision', domain: [0, 1], exact: true, format: unit }, pr, { legend: 'bottom-left' })),
+        figureOf(lineChart('pr', 'Precision–recall curve', { label: 'recall', domain: [0, 1], exact: true, format: unit }, { label: 'precision', domain: [0, 1], exact: true, format: unit }, pr, { legend: 'bottom-left', markers: s.curve.length < 4 })),
       ];
     }
     case 'confusion': {
+      if (s.confusion && 'labels' in s.confusion && s.confusion.labels.length > MAX_HEAT_MAP) return [];
       const m = s.task === 'binary-classification' ? { labels: ['0', '1'], matrix: [[s.confusion.tn, s.confusion.fp], [s.confusion.fn, s.confusion.tp]] } : { labels: s.confusion.labels.map(label), matrix: s.confusion.matrix };
       return [figureOf(heatMap('confusion', 'Confusion matrix', m.labels, m.matrix), 'shaded by the share of each true class (row)')];
     }

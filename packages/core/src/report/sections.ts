@@ -15,10 +15,15 @@ export interface Section {
 
 /** A figure to four places; `n/a` for one that is undefined (null), with the reason given elsewhere. */
 export const figure = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(4));
-export const ms = (x: number | null | undefined): string => (x === null || x === undefined ? 'n/a' : x < 10 ? `${x.toFixed(2)} ms` : `${x.toFixed(1)} ms`);
+export const ms = (x: number | null | undefined): string =>
+  x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x < 0.01 ? `${(x * 1000).toFixed(2)} µs` : x < 10 ? `${x.toFixed(2)} ms` : `${x.toFixed(1)} ms`;
 const mb = (bytes: number) => (bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${bytes} B`);
 const count = (n: number) => n.toLocaleString('en-US');
-export const label = (l: string | number) => String(l);
+/** A class label for a table cell: on one line, and at most 40 characters (whole code points). */
+export const label = (l: string | number) => {
+  const points = Array.from(String(l).replace(/\s+/g, ' ').replace(/\p{Cc}/gu, '\uFFFD'));
+  return points.length > 40 ? `${points.slice(0, 39).join('')}…` : points.join('');
+};
 const lines = (...items: Array<string | false | null | undefined>): Block => ({ type: 'lines', lines: items.filter((l): l is string => typeof l === 'string') });
 const reasons = (r: Record<string, unknown>) => (Object.keys(r).length ? ` ${JSON.stringify(r)}` : '');
 
@@ -28,15 +33,15 @@ function overall(s: EvaluationSummary): Block {
   if (s.task === 'binary-classification') {
     const rows: string[][] = [
       ['accuracy', figure(s.accuracy), `always answering the more frequent class gives ${figure(s.baselineAccuracy)}`],
-      ['balanced accuracy', figure(s.balancedAccuracy), 'mean recall of the two classes'],
+      ['balanced accuracy', figure(s.balancedAccuracy), 'mean recall of the classes present'],
       ['precision', figure(s.precision), `class 1, at threshold ${s.threshold}`],
       ['recall', figure(s.recall), `class 1, at threshold ${s.threshold}`],
       ['F1', figure(s.f1), `class 1, at threshold ${s.threshold}`],
       ['ROC-AUC', figure(s.rocAuc), s.rocAuc === null ? 'undefined with one class' : 'ties count one half'],
       ['PR-AUC', figure(s.prAuc), 'average precision'],
-      ['log loss', figure(s.logLoss), 'mean binary cross-entropy'],
+      ['log loss', figure(s.logLoss), s.logLoss === null ? 'not given: the scores are not probabilities' : 'mean binary cross-entropy'],
     ];
-    if (s.bestThreshold) rows.push(['best F1', figure(s.bestThreshold.f1), `at threshold ${Number(s.bestThreshold.threshold.toPrecision(6))}`]);
+    if (s.bestThreshold && s.rocAuc !== null) rows.push(['best F1', figure(s.bestThreshold.f1), `at threshold ${Number(s.bestThreshold.threshold.toPrecision(6))}, chosen on this test set (optimistic)`]);
     return { type: 'table', head: ['figure', 'value', 'note'], rows };
   }
   return {
@@ -81,7 +86,9 @@ function history(s: EvaluationSummary): Block[] {
   if (stages.length === 0) return [lines('No stage of this model trains in epochs, so there is no training history.')];
   return stages.map(([kind, epochs]) => {
     const keys = [...new Set(epochs.flatMap((e) => Object.keys(e).filter((k) => k !== 'epoch')))];
-    return { type: 'table', caption: kind, head: ['epoch', ...keys], rows: epochs.map((e) => [String(e.epoch), ...keys.map((k) => figure(e[k]))]) };
+    // A key the epoch has but whose value is not a number (NaN, which JSON keeps as null) is a diverged figure, not a missing one.
+    const cell = (e: (typeof epochs)[number], k: string) => (!(k in e) ? '-' : typeof e[k] === 'number' && Number.isFinite(e[k]) ? figure(e[k]) : 'NaN');
+    return { type: 'table', caption: kind, head: ['epoch', ...keys], rows: epochs.map((e) => [String(e.epoch), ...keys.map((k) => cell(e, k))]) };
   });
 }
 
@@ -110,7 +117,7 @@ function efficiency(s: EvaluationSummary): Block[] {
   const memory = Object.entries(e.stageMemoryBytes).flatMap(([kind, figures]) => Object.entries(figures).map(([name, bytes]) => `${kind} ${name}: ${mb(bytes)}`));
   blocks.push(
     lines(
-      `throughput ${count(Math.round(e.recordsPerSecond))} records/s in batches (${ms(e.perRecordMs)} per record), ${(e.totalMs / 1000).toFixed(2)} s in all`,
+      `throughput ${Number.isFinite(e.recordsPerSecond) ? (e.recordsPerSecond < 10 ? e.recordsPerSecond.toFixed(2) : count(Math.round(e.recordsPerSecond))) : 'n/a'} records/s in batches (${ms(e.perRecordMs)} per record), ${(e.totalMs / 1000).toFixed(2)} s in all`,
       `peak memory ${mb(e.peakRssBytes)} resident`,
       ...memory,
       !r && 'single records were not timed (latencySample 0)',

@@ -2,7 +2,14 @@ import { nice, ticks } from 'd3-array';
 
 /** Escapes text for HTML and SVG content and attribute values. */
 export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  // Control characters are not allowed in XML at all: they become U+FFFD rather than break the SVG.
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!).replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD');
+}
+
+/** At most `max` characters (whole code points, so no emoji is cut in half), with an ellipsis when cut. */
+export function shorten(text: string, max: number): string {
+  const points = Array.from(text);
+  return points.length > max ? `${points.slice(0, max - 1).join('')}…` : text;
 }
 
 /** Okabe–Ito colours: told apart by readers with any common colour-vision deficiency. */
@@ -99,13 +106,18 @@ export function lineChart(id: string, title: string, x: Axis, y: Axis, series: r
 
 /** Bars of a histogram: each bin from `from` to `to` with its count. */
 export function histogramChart(id: string, title: string, xLabel: string, bins: ReadonlyArray<{ from: number; to: number; count: number }>, yLabel = 'count'): string {
-  const x: Axis = { label: xLabel, domain: [bins[0]!.from, bins[bins.length - 1]!.to] };
-  const y: Axis = { label: yLabel, domain: [0, Math.max(1, ...bins.map((b) => b.count))] };
+  // A single timing makes a bin of no width: give it room, and never let a latency axis run below 0.
+  let [from, to] = [bins[0]!.from, bins[bins.length - 1]!.to];
+  if (!(to > from)) [from, to] = [Math.max(0, from - Math.max(from * 0.1, 0.001)), to + Math.max(to * 0.1, 0.001)];
+  const x: Axis = { label: xLabel, domain: [Math.max(0, from), to], exact: true };
+  // Counts are whole numbers: so are the ticks.
+  const top = Math.max(1, ...bins.map((b) => b.count));
+  const y: Axis = { label: yLabel, domain: [0, top], ticks: ticks(0, nice(0, top, 5)[1], 5).filter(Number.isInteger) };
   return frame(id, title, x, y, (sx, sy) =>
     bins
       .map((b) => {
-        const left = sx(b.from);
-        const width = Math.max(1, sx(b.to) - left - 1);
+        const left = b.to > b.from ? sx(b.from) : sx(b.from) - 4;
+        const width = b.to > b.from ? Math.max(1, sx(b.to) - left - 1) : 8;
         return `<rect x="${num(left)}" y="${num(sy(b.count))}" width="${num(width)}" height="${num(sy(0) - sy(b.count))}" fill="${PALETTE[0]}" class="bar"><title>${escapeXml(`${b.count} between ${defaultFormat(b.from)} and ${defaultFormat(b.to)}`)}</title></rect>`;
       })
       .join(''),
@@ -115,9 +127,10 @@ export function histogramChart(id: string, title: string, xLabel: string, bins: 
 /** A matrix as coloured cells with their counts: rows are the true class, columns the predicted one, shaded by the row's share. */
 export function heatMap(id: string, title: string, labels: readonly string[], matrix: readonly (readonly number[])[]): string {
   const n = labels.length;
-  const size = Math.min(52, Math.floor(Math.min(W - M.left - M.right - 40, H - M.top - M.bottom) / Math.max(1, n)));
+  // Cells stay large enough to read: the map grows with the classes (up to 30; the report lists more as a table only).
+  const size = Math.max(18, Math.min(52, Math.floor(Math.min(W - M.left - M.right - 40, H - M.top - M.bottom) / Math.max(1, n))));
   const width = Math.max(W, M.left + 40 + n * size + M.right);
-  const height = M.top + n * size + M.bottom;
+  const height = M.top + n * size + M.bottom + (labels.some((l) => Array.from(l).length * 6.5 > size) ? 50 : 0);
   const x0 = M.left + 40;
   const y0 = M.top;
   const cells: string[] = [];
@@ -137,9 +150,19 @@ export function heatMap(id: string, title: string, labels: readonly string[], ma
       );
     }
   }
-  const show = (l: string) => (l.length > 8 ? `${l.slice(0, 7)}…` : l);
-  const rows = labels.map((l, r) => `<text x="${x0 - 6}" y="${y0 + r * size + size / 2 + 4}" text-anchor="end">${escapeXml(show(l))}</text>`).join('');
-  const cols = labels.map((l, c) => `<text x="${x0 + c * size + size / 2}" y="${y0 + n * size + 14}" text-anchor="middle">${escapeXml(show(l))}</text>`).join('');
+  // Short labels as they are; long ones shortened (the full label is in each cell's tooltip), and column labels slanted when they would touch.
+  const show = (l: string) => shorten(l, 10);
+  const slant = labels.some((l) => Array.from(show(l)).length * 6.5 > size);
+  const rows = labels.map((l, r) => `<text x="${x0 - 6}" y="${y0 + r * size + size / 2 + 4}" text-anchor="end"><title>${escapeXml(l)}</title>${escapeXml(show(l))}</text>`).join('');
+  const cols = labels
+    .map((l, c) => {
+      const cx = x0 + c * size + size / 2;
+      const cy = y0 + n * size + 14;
+      return slant
+        ? `<text x="${cx}" y="${cy}" text-anchor="end" transform="rotate(-40 ${cx} ${cy})"><title>${escapeXml(l)}</title>${escapeXml(show(l))}</text>`
+        : `<text x="${cx}" y="${cy}" text-anchor="middle"><title>${escapeXml(l)}</title>${escapeXml(show(l))}</text>`;
+    })
+    .join('');
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-labelledby="${id}-title" class="chart" data-chart="${id}">`,
     `<title id="${id}-title">${escapeXml(title)}</title>`,
