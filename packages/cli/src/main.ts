@@ -104,10 +104,19 @@ Examples:
 
   cli
     .command('serve')
-    .description('serve a saved model over HTTP (needs @tributary/serve)')
-    .argument('<artifact>', 'the folder a model was saved to')
-    .option('--port <port>', 'port to listen on', '8080')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .description('serve saved models over HTTP: POST /v1/models/{name}:predict, metrics, health, OpenAPI (needs @tributary/serve)')
+    .argument('<dir>', 'a saved model, a folder of them, or models with numbered versions (name/1, name/2)')
+    .option('--port <port>', 'port to listen on (0: any free one)', '8501')
+    .option('--host <host>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
+    .option('--name <name>', "the model's name when <dir> is one model (default: the folder's name)")
+    .option('--max-batch-size <n>', 'records per model call (micro-batching), default 32')
+    .option('--max-wait-ms <ms>', 'how long a request waits for others to share its batch, default 0 (the requests already received)')
+    .option('--max-queue <n>', 'records waiting per model before requests get 503, default 2048')
+    .option('--timeout-ms <ms>', 'answer 503 to a request not done in this time, default 10000')
+    .option('--body-limit <bytes>', 'largest request body (413 above), default 1048576')
+    .option('--poll-ms <ms>', 'how often to look for new or removed versions, default 2000 (0: never)')
+    .option('--token-file <file>', 'bearer tokens, one per line (also TRIBUTARY_TOKENS, comma-separated)')
+    .option('--allow-unapproved', 'serve models whose recorded gate has no approval')
     .action(async (artifact: string, _options, command: Command) => (await import('./commands/serve.js')).serveCommand(artifact, globals(command)));
 
   cli

@@ -1,24 +1,9 @@
 // All binary metrics (confusion, accuracy, precision, recall, F1, ROC-AUC, average precision, the
 // threshold sweep, log loss) over 1,000,000 predictions, plus regression metrics over as many pairs.
-import {
-  type Batch,
-  STAGE_PARAMS,
-  type Stage,
-  Type,
-  binaryClassificationMetrics,
-  createRandom,
-  createRuntime,
-  definePlugin,
-  defineStage,
-  evaluateBinaryClassifier,
-  inject,
-  injectable,
-  regressionMetrics,
-  stageSpec,
-  summarizeEvaluation,
-} from '@tributary/core';
+import { binaryClassificationMetrics, createRandom, evaluateBinaryClassifier, regressionMetrics, summarizeEvaluation } from '@tributary/core';
 import { renderHtml, renderText } from '@tributary/core/report';
 import { emit, median } from './emit.js';
+import { identityModel } from './identity.js';
 
 const N = 1_000_000;
 const TARGET_MS = 1000;
@@ -46,21 +31,7 @@ for (let round = 0; round < 5; round++) {
 }
 // The evaluator end to end over the same predictions: a pipeline of no stage passes each record's
 // score through, so this is the cost of the scoring loop, the metrics and the report on top of them.
-@injectable()
-class Identity implements Stage {
-  readonly kind = 'bench:identity';
-  constructor(@inject(STAGE_PARAMS) readonly params: object) {}
-  transform(batch: Batch): Batch {
-    return batch;
-  }
-}
-const bench = definePlugin({
-  name: 'bench',
-  version: '0.0.0',
-  core: '^0.1.0',
-  stages: [defineStage({ kind: 'bench:identity', description: 'passes records through', params: Type.Object({}), fields: () => ({ reads: [], writes: [] }), implementation: Identity })],
-});
-const model = await createRuntime({ plugins: [bench] }).pipeline([stageSpec<Record<string, unknown>>('bench:identity')({})]).fit([]);
+const model = await identityModel();
 const records = Array.from(labels, (label, i) => ({ id: i, label, score: scores[i]! }));
 let t = performance.now();
 const report = await evaluateBinaryClassifier(model, records, { batchSize: 4096, latencySample: 0 });

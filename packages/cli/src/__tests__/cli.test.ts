@@ -1,10 +1,10 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { natural } from '@tributary/plugin-natural';
 import { tfjs } from '@tributary/plugin-tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { BIN, PACKAGE_DIR, SPAM_SPEC, hasStack, scratchDir, tributary } from './tributary.js';
 
 const require = createRequire(import.meta.url);
@@ -136,6 +136,30 @@ describe('run → inspect → predict → eval on a real subset of the SpamAssas
     const folder = await tributary(['report', artifact, '--html', dir]);
     expect(folder.code).toBe(2);
     expect(folder.stderr).toContain('takes a file name');
+  });
+
+  it('serve puts the saved model behind HTTP; its answers are those of predict; SIGTERM stops it cleanly (exit 0)', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', artifact, '--port', '0'], { cwd: PACKAGE_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      while (!/at (http:\/\/\S+)/.test(stderr)) {
+        if (child.exitCode !== null) throw new Error(stderr);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const url = /at (http:\/\/\S+)/.exec(stderr)![1]!;
+      const name = path.basename(artifact);
+      const response = await fetch(`${url}/v1/models/${name}:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: unseen.slice(0, 5).map(({ raw }) => ({ raw })) }) });
+      expect(response.status).toBe(200);
+      const { predictions } = (await response.json()) as { predictions: Array<{ score: number; prediction: number }> };
+      const viaPredict = await tributary(['predict', artifact], { input: unseen.slice(0, 5).map((m) => JSON.stringify({ raw: m.raw })).join('\n') });
+      expect(predictions).toEqual(viaPredict.stdout.trim().split('\n').map((l) => { const { score, prediction } = JSON.parse(l); return { score, prediction }; }));
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('SIGTERM: finishing the requests in flight, then stopping');
   });
 
   it('a spec can cross-validate on the training part: every fold and the spread in the report', async () => {

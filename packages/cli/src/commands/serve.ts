@@ -1,22 +1,101 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { MANIFEST_FILE, createRuntime } from '@tributary/core';
 import { UsageError } from '../errors.js';
+import { type GlobalOptions, createLogger, Progress } from '../output.js';
+import { loadPlugins } from '../plugins.js';
 import { importFromProject } from '../project.js';
-import type { GlobalOptions } from '../output.js';
 
 export interface ServeOptions extends GlobalOptions {
   readonly port?: string;
   readonly host?: string;
+  readonly name?: string;
+  readonly maxBatchSize?: string;
+  readonly maxWaitMs?: string;
+  readonly maxQueue?: string;
+  readonly timeoutMs?: string;
+  readonly bodyLimit?: string;
+  readonly pollMs?: string;
+  readonly tokenFile?: string;
+  readonly allowUnapproved?: boolean;
 }
 
-/** `tributary serve <artifact>`: hands the model to @tributary/serve when it is installed. */
+type ServeModule = typeof import('@tributary/serve');
+
+/** A whole-number option, in range, or a usage error naming it. */
+function whole(value: string | undefined, option: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${option} takes a whole number from ${min} to ${max}, got '${value}'.`);
+  return n;
+}
+
+/** The manifests under a served folder, in the layouts serve accepts (one artifact, a folder of them, name/version). */
+function manifestsUnder(root: string): string[] {
+  const found: string[] = [];
+  const visit = (dir: string, depth: number) => {
+    if (fs.existsSync(path.join(dir, MANIFEST_FILE))) {
+      found.push(path.join(dir, MANIFEST_FILE));
+      return;
+    }
+    if (depth === 2) return;
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) visit(path.join(dir, entry.name), depth + 1);
+  };
+  visit(root, 0);
+  return found;
+}
+
+/**
+ * `tributary serve <dir>`: the models under a folder behind @tributary/serve's HTTP API, with the
+ * plugins their manifests name; stops cleanly on SIGTERM or SIGINT (requests in flight finish).
+ */
 export async function serveCommand(dir: string, options: ServeOptions): Promise<void> {
-  let serve: Record<string, unknown>;
-  try {
-    serve = await importFromProject('@tributary/serve', process.cwd(), 'tributary serve');
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    throw new UsageError(`tributary serve hands the model to @tributary/serve, which is not installed in ${process.cwd()}, and is not released yet. Until it is, load the model with createRuntime({ plugins }).load('${dir}') and call model.predict() from your own server; tributary predict answers JSON Lines meanwhile.`);
+  const root = path.resolve(dir);
+  if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new UsageError(`There is no folder at ${dir}. Give a saved model's folder (e.g. artifacts/spam-filter), or a folder of models.`);
+  const port = whole(options.port, '--port', 0, 65535);
+  const settings = {
+    ...(options.host ? { host: options.host } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(options.name ? { name: options.name } : {}),
+    maxBatchSize: whole(options.maxBatchSize, '--max-batch-size', 1, 65536),
+    maxWaitMs: whole(options.maxWaitMs, '--max-wait-ms', 0, 10_000),
+    maxQueue: whole(options.maxQueue, '--max-queue', 1),
+    timeoutMs: whole(options.timeoutMs, '--timeout-ms', 1),
+    bodyLimit: whole(options.bodyLimit, '--body-limit', 1),
+    pollMs: whole(options.pollMs, '--poll-ms', 0),
+    ...(options.tokenFile ? { tokenFile: options.tokenFile } : {}),
+    allowUnapproved: options.allowUnapproved === true,
+  };
+  const manifests = manifestsUnder(root);
+  if (manifests.length === 0) throw new UsageError(`${dir} holds no saved model: no ${MANIFEST_FILE} in it, in its folders, or in numbered versions (name/1, name/2).`);
+  const names = new Set<string>();
+  for (const file of manifests) {
+    try {
+      for (const p of (JSON.parse(fs.readFileSync(file, 'utf8')) as { plugins?: Array<{ name?: unknown }> }).plugins ?? []) if (typeof p.name === 'string') names.add(p.name);
+    } catch {
+      // An unreadable manifest is reported by the server's own load, with the reason.
+    }
   }
-  const run = serve.serveCommand;
-  if (typeof run !== 'function') throw new UsageError('The installed @tributary/serve has no serveCommand; install a version made for this CLI.');
-  await (run as (dir: string, options: ServeOptions) => Promise<void>)(dir, options);
+  const serveModule = (await importFromProject('@tributary/serve', process.cwd(), 'tributary serve')) as ServeModule;
+  const { plugins, problems } = await loadPlugins([...names], process.cwd(), `The models in ${dir}`);
+  if (problems.length > 0) throw new UsageError(`The models in ${dir} were built with plugins that cannot be loaded here:`, problems);
+  const progress = new Progress(false);
+  const logger = createLogger(options.logLevel ?? 'info', progress);
+  const runtime = createRuntime({ plugins, logger });
+  const defined = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
+  const server = await serveModule.serve(root, { ...defined, runtime, logger });
+  const models = server.registry.names().map((n) => `${n} (versions ${server.registry.versions(n).map((s) => s.version).join(', ')})`);
+  process.stderr.write(`serving ${models.join(', ')} at ${server.url}\n  POST ${server.url}/v1/models/${server.registry.names()[0]}:predict  {"instances": [...]}\n`);
+  for (const problem of server.registry.problems) process.stderr.write(`tributary: warning: not served: ${problem.message}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      process.stderr.write(`${signal}: finishing the requests in flight, then stopping\n`);
+      void server.close().then(() => {
+        runtime.dispose();
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
 }

@@ -98,14 +98,17 @@ export class PipelineModel {
   /** The report of the fit that produced this model (absent for a loaded model). */
   readonly fitReport: RunReport | undefined;
   readonly dataFingerprint: string | undefined;
+  /** The verified manifest of a loaded model (its evaluation, approval, versions); absent for a freshly fitted one. */
+  readonly manifest: Manifest | undefined;
 
   constructor(
     private readonly host: PipelineHost,
     readonly stages: readonly FittedStage[],
-    info: { fitReport?: RunReport; dataFingerprint?: string } = {},
+    info: { fitReport?: RunReport; dataFingerprint?: string; manifest?: Manifest } = {},
   ) {
     this.fitReport = info.fitReport;
     this.dataFingerprint = info.dataFingerprint;
+    this.manifest = info.manifest;
   }
 
   /** Input fields (read before any stage writes them) and output fields (written by some stage). */

@@ -229,7 +229,7 @@ export class Runtime implements PipelineHost {
       });
       stages.push({ ...resolved, stage: model, fitted: true });
     }
-    return new PipelineModel(this, stages, manifest.dataFingerprint ? { dataFingerprint: manifest.dataFingerprint } : {});
+    return new PipelineModel(this, stages, { manifest, ...(manifest.dataFingerprint ? { dataFingerprint: manifest.dataFingerprint } : {}) });
   }
 
   /** Frees the runtime's container. */
