@@ -116,6 +116,25 @@ describe('protection', () => {
     }
   });
 
+  it('a request not answered in time gets 503 TIMEOUT with Retry-After; one still queued is dropped, not run', async () => {
+    // One record per batch, 150 ms each: the second request waits behind the first and gives up at 100 ms.
+    const server = await serve(await model({ delayMs: 150 }), { name: 'toy', port: 0, maxBatchSize: 1, timeoutMs: 100 });
+    try {
+      const [first, second] = await Promise.all([post(`${server.url}/v1/models/toy:predict`, { instances: [{ x: 1 }] }), post(`${server.url}/v1/models/toy:predict`, { instances: [{ x: 2 }] })]);
+      // The first is already running when its time is up: it times out too, but the model finishes it.
+      expect([first.status, second.status]).toEqual([503, 503]);
+      expect(second.body.error.code).toBe('TIMEOUT');
+      expect(second.headers.get('retry-after')).toBe('1');
+      await new Promise((r) => setTimeout(r, 200));
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      // Only the first ran: the second was taken out of the queue when it timed out.
+      expect(text).toMatch(/^tributary_batch_size_count\{model="toy"\} 1$/m);
+      expect(text).toMatch(/^tributary_errors_total\{model="toy",code="TIMEOUT"\} 2$/m);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('concurrent requests share batches (micro-batching)', async () => {
     const server = await serve(await model({ delayMs: 5 }), { name: 'toy', port: 0, maxBatchSize: 16, maxWaitMs: 30 });
     try {
