@@ -116,6 +116,7 @@ Examples:
     .option('--body-limit <bytes>', 'largest request body (413 above), default 1048576')
     .option('--poll-ms <ms>', 'how often to look for new or removed versions, default 2000 (0: never)')
     .option('--token-file <file>', 'bearer tokens, one per line (also TRIBUTARY_TOKENS, comma-separated)')
+    .option('--shutdown-timeout-ms <ms>', 'on SIGTERM, how long requests in flight may take before the rest are refused, default 10000')
     .option('--allow-unapproved', 'serve models whose recorded gate has no approval')
     .action(async (artifact: string, _options, command: Command) => (await import('./commands/serve.js')).serveCommand(artifact, globals(command)));
 

@@ -77,6 +77,20 @@ export class MicroBatcher {
     };
   }
 
+  /** Refuses every request still waiting (at a shutdown deadline): each gets `Abandoned`. The running batch finishes. */
+  abandonAll(): void {
+    for (const job of this.queue.splice(0)) {
+      job.abandoned = true;
+      job.reject(new Abandoned('shutting down'));
+    }
+    this.queued = 0;
+    clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
+    if (!this.running) for (const done of this.idle.splice(0)) done();
+  }
+
   /** Resolves once nothing is queued or running. */
   drained(): Promise<void> {
     if (!this.running && this.queue.length === 0) return Promise.resolve();

@@ -10,11 +10,12 @@ export class ServeMetrics {
   readonly queueDepth: Gauge<'model'>;
   readonly errors: Counter<'model' | 'code'>;
   readonly records: Counter<'model' | 'outcome'>;
+  readonly loadFailures: Counter<'model'>;
 
   constructor(depth: () => Array<{ model: string; depth: number }>) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'tributary_' });
-    this.requests = new Counter({ name: 'tributary_requests_total', help: 'Predict requests answered, by model, version and HTTP status.', labelNames: ['model', 'version', 'code'], registers });
+    this.requests = new Counter({ name: 'tributary_requests_total', help: 'Predict requests answered, by model (_unknown for a name not served), version and HTTP status.', labelNames: ['model', 'version', 'code'], registers });
     this.latency = new Histogram({
       name: 'tributary_request_duration_seconds',
       help: 'Time from a predict request arriving to its answer, queueing included.',
@@ -34,7 +35,8 @@ export class ServeMetrics {
         for (const { model, depth: d } of depth()) this.inc({ model }, d);
       },
     });
-    this.errors = new Counter({ name: 'tributary_errors_total', help: 'Requests that failed, by model and error code (queue full, timeout, invalid request, …).', labelNames: ['model', 'code'], registers });
+    this.errors = new Counter({ name: 'tributary_errors_total', help: 'Answers with an error status, by model (_none outside the model routes) and error code (QUEUE_FULL, TIMEOUT, INVALID_REQUEST, …).', labelNames: ['model', 'code'], registers });
+    this.loadFailures = new Counter({ name: 'tributary_model_load_failures_total', help: 'Attempts to load a model version from disk that failed, by model.', labelNames: ['model'], registers });
     this.records = new Counter({ name: 'tributary_records_total', help: 'Instances predicted, by outcome (predicted or rejected by a stage).', labelNames: ['model', 'outcome'], registers });
   }
 }

@@ -25,6 +25,8 @@ export interface RegistryOptions {
   readonly batching: BatcherOptions;
   /** Serve a model whose manifest records a gate without the approval that a passed gate leaves. */
   readonly allowUnapproved: boolean;
+  /** Called when a model folder fails to load. */
+  readonly onLoadFailure?: (name: string) => void;
   /** Called after each batch a model runs: its size and time. */
   readonly onBatch?: (model: ServedModel, size: number, ms: number) => void;
   /** The name of a model that is a single artifact folder (default: the folder's name). */
@@ -47,19 +49,31 @@ const isModel = (dir: string) => fs.existsSync(path.join(dir, MANIFEST_FILE));
  * artifacts (a model each, version 1); or a folder of models each holding numbered versions
  * (`spam/1`, `spam/2`: the highest is served by default).
  */
-export function findModels(root: string, name?: string): Candidate[] {
+export function findModels(root: string, name?: string, skipped?: (dir: string, why: string) => void): Candidate[] {
   const stat = (dir: string) => fs.statSync(path.join(dir, MANIFEST_FILE)).mtimeMs;
   if (isModel(root)) return [{ name: name ?? path.basename(path.resolve(root)), version: 1, dir: root, mtimeMs: stat(root) }];
   const found: Candidate[] = [];
   for (const entry of fs.readdirSync(root, { withFileTypes: true })) {
-    if (!entry.isDirectory() || !NAME.test(entry.name)) continue;
+    if (!entry.isDirectory()) continue;
+    if (!NAME.test(entry.name)) {
+      skipped?.(path.join(root, entry.name), 'its name is not letters, digits, ".", "_" and "-" (it goes in URLs)');
+      continue;
+    }
     const dir = path.join(root, entry.name);
     if (isModel(dir)) {
       found.push({ name: entry.name, version: 1, dir, mtimeMs: stat(dir) });
       continue;
     }
     for (const v of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (!v.isDirectory() || !/^[1-9]\d{0,8}$/.test(v.name) || !isModel(path.join(dir, v.name))) continue;
+      if (!v.isDirectory()) continue;
+      if (!/^[1-9]\d{0,8}$/.test(v.name)) {
+        skipped?.(path.join(dir, v.name), 'a version folder is named by a whole number from 1');
+        continue;
+      }
+      if (!isModel(path.join(dir, v.name))) {
+        // Still being written, most likely: the next scan looks again.
+        continue;
+      }
       found.push({ name: entry.name, version: Number(v.name), dir: path.join(dir, v.name), mtimeMs: stat(path.join(dir, v.name)) });
     }
   }
@@ -85,7 +99,9 @@ export function approvalProblem(model: PipelineModel, allowUnapproved: boolean):
 export class ModelRegistry {
   private readonly models = new Map<string, Map<number, ServedModel>>();
   private readonly seen = new Map<string, number>();
-  private readonly failed = new Map<string, { mtimeMs: number; message: string }>();
+  /** Folders that failed to load, with why and when to try again (a half-copied version may be complete later). */
+  private readonly failed = new Map<string, { name: string; version: number; code: string; message: string; attempts: number; retryAt: number }>();
+  private readonly skipped = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | undefined;
 
@@ -140,9 +156,9 @@ export class ModelRegistry {
     return this.models.size;
   }
 
-  /** Problems of the last scan: models that could not be loaded, with why. */
-  get problems(): Array<{ dir: string; message: string }> {
-    return [...this.failed].map(([dir, f]) => ({ dir, message: f.message }));
+  /** Models that could not be loaded, with why (for the log and, without the folder, for model status). */
+  get problems(): Array<{ dir: string; name: string; version: number; code: string; message: string }> {
+    return [...this.failed].map(([dir, f]) => ({ dir, name: f.name, version: f.version, code: f.code, message: f.message }));
   }
 
   /** Loads the models under `root` that are new or changed, unloads those that are gone. */
@@ -155,11 +171,16 @@ export class ModelRegistry {
   }
 
   private async doScan(root: string): Promise<void> {
-    const found = findModels(root, this.options.name);
+    const found = findModels(root, this.options.name, (dir, why) => {
+      if (!this.skipped.has(dir)) this.options.logger.warn('folder not served', { dir, why });
+      this.skipped.add(dir);
+    });
     const present = new Set(found.map((c) => c.dir));
     for (const c of found) {
       const key = c.dir;
-      if (this.seen.get(key) === c.mtimeMs || this.failed.get(key)?.mtimeMs === c.mtimeMs) continue;
+      if (this.seen.get(key) === c.mtimeMs) continue;
+      const failure = this.failed.get(key);
+      if (failure && Date.now() < failure.retryAt) continue;
       try {
         const model = await this.options.runtime.load(c.dir);
         const problem = approvalProblem(model, this.options.allowUnapproved);
@@ -173,10 +194,14 @@ export class ModelRegistry {
         this.options.logger.info('model loaded', { model: c.name, version: c.version, dir: c.dir });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        this.failed.set(key, { mtimeMs: c.mtimeMs, message });
-        this.options.logger.error('model not loaded', { model: c.name, version: c.version, dir: c.dir, error: message });
+        const attempts = (failure?.attempts ?? 0) + 1;
+        // Tried again after 1 s, 2 s, 4 s, … up to a minute: a version still being copied loads once it is whole.
+        this.failed.set(key, { name: c.name, version: c.version, code: (error as { code?: string }).code ?? 'LOAD_FAILED', message, attempts, retryAt: Date.now() + Math.min(60_000, 1000 * 2 ** (attempts - 1)) });
+        this.options.onLoadFailure?.(c.name);
+        if (attempts === 1) this.options.logger.error('model not loaded', { model: c.name, version: c.version, dir: c.dir, error: message });
       }
     }
+    for (const dir of this.failed.keys()) if (!present.has(dir)) this.failed.delete(dir);
     for (const [name, versions] of this.models) {
       for (const served of versions.values()) {
         if (served.dir === undefined || present.has(served.dir)) continue;
@@ -208,6 +233,11 @@ export class ModelRegistry {
   private retire(served: ServedModel): void {
     served.retired = true;
     if (served.inflight === 0) void served.batcher.drained().then(() => served.model.dispose());
+  }
+
+  /** Refuses every request still queued, in every model (a shutdown past its deadline). */
+  abandonQueued(): void {
+    for (const versions of this.models.values()) for (const s of versions.values()) s.batcher.abandonAll();
   }
 
   /** Stops watching, waits for every queue to empty, and frees every model. */

@@ -54,7 +54,25 @@ export interface Server {
 
 /** The answer to an error: a code a client can branch on and a message saying what to do. */
 function send(reply: FastifyReply, status: number, code: string, message: string, extra: Record<string, unknown> = {}) {
+  errorCodes.set(reply, code);
   return reply.code(status).send({ error: { code, message, ...extra } });
+}
+
+/** The error code each answer was sent with, and the model a request named: read when it is counted. */
+const errorCodes = new WeakMap<FastifyReply, string>();
+const modelOf = new WeakMap<object, { model: string; version: string }>();
+
+/** Headline figures of a model's evaluation, for its status: numbers and the task, never free text or paths. */
+const HEADLINE = ['task', 'testRecords', 'accuracy', 'balancedAccuracy', 'precision', 'recall', 'f1', 'rocAuc', 'prAuc', 'logLoss', 'macroF1', 'createdAt'];
+function headline(evaluation: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of HEADLINE) {
+    const v = evaluation[key];
+    if (typeof v === 'number' || v === null || (typeof v === 'string' && (key === 'task' || key === 'createdAt') && v.length < 40)) out[key] = v;
+  }
+  const gate = evaluation.gate as { passed?: unknown } | undefined;
+  if (gate && typeof gate.passed === 'boolean') out.gatePassed = gate.passed;
+  return out;
 }
 
 /** Tokens from the options, TRIBUTARY_TOKENS and a token file; empty entries ignored. */
@@ -70,11 +88,19 @@ export function readTokens(options: Pick<ServeOptions, 'tokens' | 'tokenFile'>):
     }
     tokens.push(...text.split(/\r?\n/));
   }
-  return [...new Set(tokens.map((t) => t.trim()).filter(Boolean))];
+  const clean = [...new Set(tokens.map((t) => t.trim()).filter(Boolean))];
+  const bad = clean.find((t) => /\s/.test(t) || /^bearer$/i.test(t));
+  if (bad !== undefined) {
+    throw new TributaryError('INVALID_PARAMS', { param: 'tokens', message: `A bearer token cannot hold spaces${/^bearer\b/i.test(bad) ? " (write the token alone, without 'Bearer ')" : ''}: fix the token list (one token per line in a token file, comma-separated in TRIBUTARY_TOKENS).` });
+  }
+  return clean;
 }
 
 /** A message for a client: absolute file paths (which say how the server is laid out) become <path>. */
-export const forClient = (message: string): string => message.replace(/(?:[A-Za-z]:\\|\/)(?:[^\s/\\:'"]+[/\\])+[^\s/\\:'"]*/g, '<path>');
+export const forClient = (message: string): string =>
+  message
+    .replace(/\\\\[^\s\\]+\\[^\s'"]+/g, '<path>')
+    .replace(/(?<![\w:/.])(?:[A-Za-z]:\\|\/)(?:[^\s/\\:'"()]+[/\\])+[^\s/\\:'"()]*/g, '<path>');
 
 const isTyped = (v: unknown): v is ArrayLike<number> => ArrayBuffer.isView(v) && !(v instanceof DataView);
 
@@ -97,6 +123,7 @@ export async function createApp(source: string | PipelineModel, options: ServeOp
     logger,
     allowUnapproved: options.allowUnapproved ?? false,
     batching: { maxBatchSize: options.maxBatchSize ?? 32, maxWaitMs: options.maxWaitMs ?? 0, maxQueue: options.maxQueue ?? 2048 },
+    onLoadFailure: (name) => metrics.loadFailures.inc({ model: name }),
     onBatch: (served, size, ms) => {
       metrics.batchSize.observe({ model: served.name }, size);
       metrics.batchSeconds.observe({ model: served.name }, ms / 1000);
@@ -128,14 +155,45 @@ export async function createApp(source: string | PipelineModel, options: ServeOp
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     // Validation is strict: nothing is removed or coerced quietly.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
-    return503OnClosing: true,
+    // Closing is answered by our own hook below, in the API's error shape.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     requestTimeout: Math.max(30_000, timeoutMs * 2),
+    // A URL the router cannot read (bad percent-encoding) gets the API's error shape too.
+    frameworkErrors: (error, _request, reply) => {
+      void send(reply, 400, 'INVALID_URL', `The URL cannot be read (${error.code ?? 'bad encoding'}); check its percent-encoding.`);
+    },
+  });
+  // Only JSON is an API body; plain text would reach validation as a string and be called "not an object".
+  app.removeContentTypeParser('text/plain');
+
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('retry-after', retryAfter);
+    return send(reply, 503, 'CLOSING', 'The server is shutting down. Retry on another instance, or after a moment.');
+  });
+  // Every answer is counted, by model (a served model's name, or _unknown/_none, so names made up by clients add no series) and status.
+  /** The model a request to a /v1/models route names, as a metric label: its name if served, else _unknown. */
+  const targetOf = (request: { params: unknown; routeOptions: { url?: string } }) => {
+    const known = modelOf.get(request);
+    if (known) return known;
+    if (!request.routeOptions.url?.startsWith('/v1/models/')) return undefined;
+    const params = (request.params ?? {}) as { name?: string; target?: string };
+    const name = params.name ?? params.target?.replace(/:predict$/, '');
+    const served = name === undefined ? undefined : registry.get(name);
+    return { model: served ? served.name : '_unknown', version: served ? String(served.version) : '_unknown' };
+  };
+  app.addHook('onResponse', async (request, reply) => {
+    const target = request.method === 'POST' ? targetOf(request) : modelOf.get(request);
+    const code = String(reply.statusCode);
+    if (target) metrics.requests.inc({ model: target.model, version: target.version, code });
+    if (reply.statusCode >= 400) metrics.errors.inc({ model: target?.model ?? '_none', code: errorCodes.get(reply) ?? (reply.statusCode === 401 ? 'UNAUTHORIZED' : `HTTP_${code}`) });
   });
 
   // While closing, every answer asks the client to close its connection, so keep-alive sockets do not hold the shutdown up.
   app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    if (reply.statusCode === 401) reply.header('www-authenticate', 'Bearer realm="tributary"');
     done(null, payload);
   });
 
@@ -148,7 +206,10 @@ export async function createApp(source: string | PipelineModel, options: ServeOp
     if (error.statusCode === 413) return send(reply, 413, 'PAYLOAD_TOO_LARGE', `The request body is larger than the limit of ${options.bodyLimit ?? 1024 * 1024} bytes. Send fewer instances per request.`);
     if (error.statusCode === 415) return send(reply, 415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as JSON (Content-Type: application/json).');
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-      return send(reply, error.statusCode, error.code === 'FST_ERR_CTP_INVALID_JSON' || /JSON/.test(error.message) ? 'INVALID_JSON' : 'BAD_REQUEST', error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'The body is empty; send {"instances": [record, ...]}.' : 'The body is not valid JSON; send {"instances": [record, ...]}.');
+      if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return send(reply, 415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as JSON (Content-Type: application/json), uncompressed.');
+      if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return send(reply, 400, 'INVALID_JSON', 'The body is empty; send {"instances": [record, ...]}.');
+      if (/__proto__|constructor/.test(error.message)) return send(reply, 400, 'INVALID_JSON', 'The body has a __proto__ or constructor key, which is refused; rename the field.');
+      return send(reply, error.statusCode, 'INVALID_JSON', 'The body is not valid JSON; send {"instances": [record, ...]}.');
     }
     // Whatever failed inside stays in the log; the client gets the request id to quote.
     logger.error('request failed', { requestId: request.id, url: request.url, error: error.message, stack: error.stack });
@@ -162,26 +223,25 @@ export async function createApp(source: string | PipelineModel, options: ServeOp
   app.get('/readyz', async (_request, reply) => {
     if (closing) return reply.code(503).send({ status: 'closing' });
     if (registry.size === 0) return reply.code(503).send({ status: 'no models loaded' });
-    return { status: 'ready', models: registry.names() };
+    // With auth on, readiness says no more than ready: the model list is for token holders.
+    return tokens.length > 0 ? { status: 'ready' } : { status: 'ready', models: registry.names() };
   });
-  app.get('/metrics', async (_request, reply) => {
-    reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
-  });
-  app.get('/openapi.json', async () => openApiDocument(registry, { maxInstances }));
 
-  const status = (name: string, served: ServedModel[]) => ({
+  const status = (name: string, served: ServedModel[], failures = registry.problems.filter((p) => p.name === name)) => ({
     name,
-    default_version: Math.max(...served.map((s) => s.version)),
-    // TensorFlow Serving's shape, for clients that read it.
-    model_version_status: served.map((s) => ({ version: String(s.version), state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } })),
+    default_version: served.length ? Math.max(...served.map((s) => s.version)) : null,
+    // TensorFlow Serving's shape, for clients that read it; a version that failed to load is there with why.
+    model_version_status: [
+      ...served.map((s) => ({ version: String(s.version), state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } })),
+      ...failures.map((f) => ({ version: String(f.version), state: 'END', status: { error_code: f.code, error_message: forClient(f.message) } })),
+    ].sort((a, b) => Number(a.version) - Number(b.version)),
     versions: served.map((s) => ({
       version: s.version,
       loadedAt: s.loadedAt,
       inputs: s.model.schema.input,
       outputs: s.outputs,
       ...(s.model.manifest?.approval ? { approval: s.model.manifest.approval } : {}),
-      ...(s.model.manifest?.evaluation ? { evaluation: s.model.manifest.evaluation } : {}),
+      ...(s.model.manifest?.evaluation ? { evaluation: headline(s.model.manifest.evaluation) } : {}),
     })),
   });
 
@@ -190,8 +250,8 @@ export async function createApp(source: string | PipelineModel, options: ServeOp
   const predict = async (name: string, version: number | undefined, body: { instances: object[] }, reply: FastifyReply) => {
     const started = performance.now();
     const served = registry.get(name, version);
+    modelOf.set(reply.request, { model: registry.get(name) ? name : '_unknown', version: served ? String(served.version) : '_unknown' });
     if (!served) {
-      metrics.errors.inc({ model: name, code: 'NOT_FOUND' });
       const known = registry.names();
       return send(reply, 404, 'MODEL_NOT_FOUND', version === undefined ? `No model named '${name}'. Served: ${known.join(', ') || 'none'}.` : `Model '${name}' has no version ${version}. Versions: ${registry.versions(name).map((s) => s.version).join(', ') || 'none'}.`);
     }
@@ -200,7 +260,6 @@ export async function createApp(source: string | PipelineModel, options: ServeOp
     for (const [i, instance] of body.instances.entries()) {
       const missing = needs.find((field) => !(field in instance));
       if (missing !== undefined) {
-        metrics.errors.inc({ model: name, code: 'INVALID_REQUEST' });
         return send(reply, 400, 'INVALID_REQUEST', `/instances/${i}: lacks the field '${missing}'; model '${name}' reads ${needs.map((f) => `'${f}'`).join(', ')}.`, { path: `/instances/${i}/${missing}` });
       }
     }
@@ -211,8 +270,6 @@ export async function createApp(source: string | PipelineModel, options: ServeOp
     } catch (error) {
       registry.release(served);
       if (!(error instanceof QueueFull)) throw error;
-      metrics.errors.inc({ model: name, code: 'QUEUE_FULL' });
-      metrics.requests.inc({ model: name, version: String(served.version), code: '503' });
       reply.header('retry-after', retryAfter);
       return send(reply, 503, 'QUEUE_FULL', `The server is at capacity (${error.depth} records queued for '${name}'). Retry after ${retryAfter} s.`);
     }
@@ -236,13 +293,11 @@ export async function createApp(source: string | PipelineModel, options: ServeOp
       }
       metrics.records.inc({ model: name, outcome: 'predicted' }, answers.length - errors.length);
       if (errors.length) metrics.records.inc({ model: name, outcome: 'rejected' }, errors.length);
-      metrics.requests.inc({ model: name, version: String(served.version), code: '200' });
       return reply.send(errors.length ? { predictions, errors } : { predictions });
     } catch (error) {
       if (!(error instanceof Abandoned)) throw error;
-      metrics.errors.inc({ model: name, code: 'TIMEOUT' });
-      metrics.requests.inc({ model: name, version: String(served.version), code: '503' });
       reply.header('retry-after', retryAfter);
+      if (error.message === 'shutting down') return send(reply, 503, 'CLOSING', 'The server is shutting down and this request had not started. Retry on another instance, or after a moment.');
       return send(reply, 503, 'TIMEOUT', `No answer within ${timeoutMs} ms: the server is overloaded. Retry after ${retryAfter} s, or send fewer instances.`);
     } finally {
       clearTimeout(timer);
@@ -256,14 +311,23 @@ export async function createApp(source: string | PipelineModel, options: ServeOp
       await v1.register(bearerAuth, {
         keys: new Set(tokens),
         addHook: true,
+        // The scheme name is case-insensitive (RFC 7235): "bearer" is accepted as "Bearer".
+        specCompliance: 'rfc6749',
         verifyErrorLogLevel: 'debug',
         // Our error shape (the plugin's types only know `{ error: string }`).
         errorResponse: ((error: Error) => ({ error: { code: 'UNAUTHORIZED', message: `${error.message}. Send the header Authorization: Bearer <token>.` } })) as unknown as (error: Error) => { error: string },
       });
     }
+    // Behind the same tokens as predict when auth is on: they list the models.
+    v1.get('/metrics', async (_request, reply) => {
+      reply.header('content-type', metrics.registry.contentType);
+      return metrics.registry.metrics();
+    });
+    v1.get('/openapi.json', async () => openApiDocument(registry, { maxInstances, auth: tokens.length > 0 }));
     v1.get('/v1/models', async () => ({ models: registry.names().map((name) => status(name, registry.versions(name))) }));
     v1.get<{ Params: { name: string } }>('/v1/models/:name', async (request, reply) => {
       const served = registry.versions(request.params.name);
+      if (served.length === 0 && registry.problems.some((p) => p.name === request.params.name)) return reply.code(503).send(status(request.params.name, []));
       if (served.length === 0) return send(reply, 404, 'MODEL_NOT_FOUND', `No model named '${request.params.name}'. Served: ${registry.names().join(', ') || 'none'}.`);
       return status(request.params.name, served);
     });
@@ -324,7 +388,13 @@ export async function serve(source: string | PipelineModel, options: ServeOption
         // Fastify stops accepting, answers 503 to new requests on open connections, and waits for those in flight.
         const outcome = await Promise.race([app.close().then(() => 'done' as const), late]);
         clearTimeout(timer);
-        if (outcome === 'late') app.server.closeAllConnections();
+        if (outcome === 'late') {
+          // Past the deadline: what is still queued is refused (503 CLOSING) and connections are cut.
+          registry.abandonQueued();
+          // A moment for those refusals to be written before the sockets go.
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          app.server.closeAllConnections();
+        }
         await registry.close();
       })();
       return closed;

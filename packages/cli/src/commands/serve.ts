@@ -16,6 +16,7 @@ export interface ServeOptions extends GlobalOptions {
   readonly timeoutMs?: string;
   readonly bodyLimit?: string;
   readonly pollMs?: string;
+  readonly shutdownTimeoutMs?: string;
   readonly tokenFile?: string;
   readonly allowUnapproved?: boolean;
 }
@@ -63,6 +64,7 @@ export async function serveCommand(dir: string, options: ServeOptions): Promise<
     timeoutMs: whole(options.timeoutMs, '--timeout-ms', 1),
     bodyLimit: whole(options.bodyLimit, '--body-limit', 1),
     pollMs: whole(options.pollMs, '--poll-ms', 0),
+    shutdownTimeoutMs: whole(options.shutdownTimeoutMs, '--shutdown-timeout-ms', 0),
     ...(options.tokenFile ? { tokenFile: options.tokenFile } : {}),
     allowUnapproved: options.allowUnapproved === true,
   };

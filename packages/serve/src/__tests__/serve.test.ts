@@ -58,10 +58,15 @@ describe('serve(model): the API over a real socket', () => {
 
   it('counts requests, batches and errors in Prometheus text', async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
-    // Predict requests answered 200 so far: two in the first test (one by the version route) and the one that exploded.
+    // Predict requests answered so far: 200 for two in the first test (one by the version route) and the one that
+    // exploded; 400 for four invalid bodies (one caught by the handler, three by the schema) and the broken JSON.
     expect(text).toMatch(/^tributary_requests_total\{model="toy",version="1",code="200"\} 3$/m);
-    expect(text).toMatch(/^tributary_errors_total\{model="nope",code="NOT_FOUND"\} 1$/m);
-    expect(text).toMatch(/^tributary_errors_total\{model="toy",code="INVALID_REQUEST"\} 1$/m);
+    expect(text).toMatch(/^tributary_requests_total\{model="toy",version="1",code="400"\} 5$/m);
+    expect(text).toMatch(/^tributary_errors_total\{model="toy",code="INVALID_REQUEST"\} 4$/m);
+    expect(text).toMatch(/^tributary_errors_total\{model="toy",code="INVALID_JSON"\} 1$/m);
+    // A model name no one serves adds no series of its own.
+    expect(text).toMatch(/^tributary_errors_total\{model="_unknown",code="MODEL_NOT_FOUND"\} 1$/m);
+    expect(text).not.toContain('model="nope"');
     expect(text).toMatch(/^tributary_batch_size_count\{model="toy"\} \d+$/m);
     expect(text).toMatch(/^tributary_queue_depth\{model="toy"\} 0$/m);
     expect(text).toMatch(/^tributary_records_total\{model="toy",outcome="rejected"\} 2$/m);
@@ -81,6 +86,34 @@ describe('protection', () => {
       expect((await post(url, body, { authorization: 'Bearer s3cret-token' })).body).toEqual({ predictions: [{ y: 2 }] });
       expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
       expect((await fetch(`${server.url}/v1/models`)).status).toBe(401);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('auth is case-blind in its scheme, says how to authenticate, covers metrics and the OpenAPI document, and refuses a token with spaces', async () => {
+    const server = await serve(await model(), { name: 'toy', port: 0, tokens: ['s3cret-token'] });
+    try {
+      const url = `${server.url}/v1/models/toy:predict`;
+      expect((await post(url, { instances: [{ x: 1 }] }, { authorization: 'bearer s3cret-token' })).status).toBe(200);
+      const denied = await post(url, { instances: [{ x: 1 }] });
+      expect(denied.headers.get('www-authenticate')).toBe('Bearer realm="tributary"');
+      expect((await fetch(`${server.url}/metrics`)).status).toBe(401);
+      expect((await fetch(`${server.url}/openapi.json`)).status).toBe(401);
+      // Readiness stays open but names no model.
+      expect(await getJson(`${server.url}/readyz`)).toEqual({ status: 'ready' });
+    } finally {
+      await server.close();
+    }
+    await expect(serve(await model(), { port: 0, tokens: ['Bearer abc'] })).rejects.toMatchObject({ code: 'INVALID_PARAMS', message: expect.stringContaining("without 'Bearer '") });
+  });
+
+  it('a body that is not JSON is 415; one over the limit is 413', async () => {
+    const server = await serve(await model(), { name: 'toy', port: 0 });
+    try {
+      const text = await fetch(`${server.url}/v1/models/toy:predict`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x=1' });
+      expect(text.status).toBe(415);
+      expect(((await text.json()) as { error: { code: string } }).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     } finally {
       await server.close();
     }
@@ -187,6 +220,38 @@ describe('serving a folder of saved models', () => {
     }
   });
 
+  it('a version that fails to load is listed with why (no path), and is loaded once it is whole', async () => {
+    const root = scratch('damaged');
+    await (await model({ factor: 2 })).save(path.join(root, 'toy', '1'));
+    const server = await serve(root, { runtime: runtime(), port: 0, pollMs: 50 });
+    try {
+      // Version 2 arrives with a manifest but no stage file yet (a copy half done): an edited file to the loader.
+      const v2 = path.join(root, 'toy', '2');
+      await (await model({ factor: 7 })).save(v2, { evaluation: { f1: 0.9, warnings: ['read from /home/alice/corpus'] } });
+      fs.appendFileSync(path.join(v2, 'evaluation.json'), ' ');
+      let status = await getJson(`${server.url}/v1/models/toy`);
+      for (let i = 0; i < 100 && status.model_version_status.length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        status = await getJson(`${server.url}/v1/models/toy`);
+      }
+      expect(status.model_version_status[1]).toMatchObject({ version: '2', state: 'END', status: { error_code: 'ARTIFACT_CORRUPT' } });
+      expect(JSON.stringify(status)).not.toContain(root);
+      expect(status.default_version).toBe(1);
+      // Repaired in place: the next attempt (a second later) loads it.
+      fs.writeFileSync(path.join(v2, 'evaluation.json'), fs.readFileSync(path.join(v2, 'evaluation.json'), 'utf8').trimEnd() + '\n');
+      for (let i = 0; i < 250 && status.default_version !== 2; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        status = await getJson(`${server.url}/v1/models/toy`);
+      }
+      expect(status.default_version).toBe(2);
+      // The evaluation in the status is its headline figures only: no free text.
+      expect(status.versions[1].evaluation).toEqual({ f1: 0.9 });
+      expect((await fetch(`${server.url}/metrics`).then((r) => r.text())).match(/^tributary_model_load_failures_total\{model="toy"\} (\d+)$/m)).not.toBeNull();
+    } finally {
+      await server.close();
+    }
+  });
+
   it('a model whose recorded gate has no approval is not served, unless overridden', async () => {
     const root = scratch('approval');
     // Saved with an evaluation that records a gate, but not through it: no approval in the manifest.
@@ -199,6 +264,18 @@ describe('serving a folder of saved models', () => {
 });
 
 describe('graceful shutdown', () => {
+  it('past the deadline, the requests still queued get 503 CLOSING and close() returns; none hangs', async () => {
+    const server = await serve(await model({ delayMs: 300 }), { name: 'toy', port: 0, maxBatchSize: 1, shutdownTimeoutMs: 100 });
+    const inflight = Array.from({ length: 3 }, (_, i) => post(`${server.url}/v1/models/toy:predict`, { instances: [{ x: i }] }).catch((e: Error) => ({ status: 0, body: e.message })));
+    while (server.registry.get('toy')!.inflight < 3) await new Promise((r) => setTimeout(r, 5));
+    await server.close();
+    const answers = await Promise.all(inflight);
+    // The first was running and finishes or is cut; the two queued behind it are refused in the API's shape.
+    const refused = answers.filter((a) => a.status === 503);
+    expect(refused.length).toBeGreaterThanOrEqual(2);
+    for (const a of refused) expect((a.body as { error: { code: string } }).error.code).toBe('CLOSING');
+  });
+
   it('requests in flight when close() is called all complete; new connections are refused afterwards', async () => {
     const server = await serve(await model({ delayMs: 200 }), { name: 'toy', port: 0, maxBatchSize: 1, maxWaitMs: 0 });
     const inflight = Array.from({ length: 4 }, (_, i) => post(`${server.url}/v1/models/toy:predict`, { instances: [{ x: i }] }));
