@@ -116,4 +116,16 @@ describe('htmlToText', () => {
   it('keeps inline text together and puts blocks on their own lines', () => {
     expect(htmlToText('<p>Hello <b>big</b>world</p><ul><li>one</li><li>two</li></ul><!-- hidden -->')).toBe('Hello bigworld\none\ntwo');
   });
+
+  it('gives the same text past 20,000 tags, where it stops using the parser (whose open-element stack is quadratic)', () => {
+    const head = '<p>Hello &amp; <b>you</b></p><script>evil()</script><!-- <p>no</p> --><div>a&nbsp;b</div>';
+    // Worked out by hand: the paragraph, the div on its own line (nbsp as a space), then the repeated x's.
+    expect(htmlToText(`${head}${'<i>x</i>'.repeat(100)}`)).toBe(`Hello & you\na b\n${'x'.repeat(100)}`);
+    expect(htmlToText(`${head}${'<i>x</i>'.repeat(12_000)}`)).toBe(`Hello & you\na b\n${'x'.repeat(12_000)}`);
+    // 200,000 unclosed nested <div>s: the text, without the parser's O(n²) (it took 3.6 s).
+    expect(htmlToText(`${'<div>'.repeat(200_000)}x &amp; y`)).toBe('x & y');
+    // An unclosed <script> hides the rest; an unterminated tag ends the text.
+    expect(htmlToText(`${'<s>'.repeat(25_000)}seen<script>hidden`)).toBe('seen');
+    expect(htmlToText(`${'<s>'.repeat(25_000)}seen<a href="`)).toBe('seen');
+  });
 });
