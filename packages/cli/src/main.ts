@@ -118,6 +118,7 @@ Examples:
     .option('--token-file <file>', 'bearer tokens, one per line (also TRIBUTARY_TOKENS, comma-separated)')
     .option('--shutdown-timeout-ms <ms>', 'on SIGTERM, how long requests in flight may take before the rest are refused, default 10000')
     .option('--allow-unapproved', 'serve models whose recorded gate has no approval')
+    .option('--workers <n>', 'server processes sharing the port, each with the models (use the cores), default 1')
     .action(async (artifact: string, _options, command: Command) => (await import('./commands/serve.js')).serveCommand(artifact, globals(command)));
 
   cli

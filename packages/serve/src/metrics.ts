@@ -12,8 +12,9 @@ export class ServeMetrics {
   readonly records: Counter<'model' | 'outcome'>;
   readonly loadFailures: Counter<'model'>;
 
-  constructor(depth: () => Array<{ model: string; depth: number }>) {
+  constructor(labels: Readonly<Record<string, string>>, depth: () => Array<{ model: string; depth: number }>) {
     const registers = [this.registry];
+    this.registry.setDefaultLabels({ ...labels });
     collectDefaultMetrics({ register: this.registry, prefix: 'tributary_' });
     this.requests = new Counter({ name: 'tributary_requests_total', help: 'Predict requests answered, by model (_unknown for a name not served), version and HTTP status.', labelNames: ['model', 'version', 'code'], registers });
     this.latency = new Histogram({

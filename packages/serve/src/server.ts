@@ -41,6 +41,8 @@ export interface ServeOptions {
   /** Seconds a client is told to wait (Retry-After) when the queue is full. Default 1. */
   readonly retryAfterSeconds?: number;
   readonly logger?: Logger;
+  /** Labels on every metric, e.g. `{ worker: '2' }` when several processes serve one port. */
+  readonly metricLabels?: Readonly<Record<string, string>>;
 }
 
 export interface Server {
@@ -131,7 +133,7 @@ export async function createApp(source: string | PipelineModel, options: ServeOp
     },
     ...(options.name ? { name: options.name } : {}),
   });
-  metrics = new ServeMetrics(() => registry.names().flatMap((name) => registry.versions(name).map((s) => ({ model: name, depth: s.batcher.depth }))));
+  metrics = new ServeMetrics(options.metricLabels ?? {}, () => registry.names().flatMap((name) => registry.versions(name).map((s) => ({ model: name, depth: s.batcher.depth }))));
 
   if (source instanceof PipelineModel) {
     const problem = approvalProblem(source, options.allowUnapproved ?? false);

@@ -162,6 +162,28 @@ describe('run → inspect → predict → eval on a real subset of the SpamAssas
     expect(stderr).toContain('SIGTERM: finishing the requests in flight, then stopping');
   });
 
+  it('serve --workers 2 runs two processes on one port, each labelled in its metrics; SIGTERM stops both (exit 0)', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', artifact, '--port', '0', '--workers', '2', '--poll-ms', '0'], { cwd: PACKAGE_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      while (!/serving with 2 workers: .* at (http:\/\/\S+)/.test(stderr)) {
+        if (child.exitCode !== null) throw new Error(stderr);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const url = /at (http:\/\/\S+)/.exec(stderr)![1]!;
+      const body = JSON.stringify({ instances: [{ raw: unseen[0]!.raw }] });
+      const answers = await Promise.all(Array.from({ length: 8 }, () => fetch(`${url}/v1/models/${path.basename(artifact)}:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.json())));
+      // Both processes loaded the same model: the same answer from whichever took the request.
+      expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
+      expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/^tributary_requests_total\{.*worker="[12]"\} \d+$/m);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+
   it('a spec can cross-validate on the training part: every fold and the spread in the report', async () => {
     const page = path.join(dir, 'cv-report.html');
     const result = await tributary(['run', SPAM_SPEC, '--set', 'source.limit=200', '--set', 'stages.5.params.epochs=2', '--set', 'evaluation.crossValidate={folds: 3}', '--set', 'evaluation.gate.minF1=0', '--no-save', '--report', page, '--json']);

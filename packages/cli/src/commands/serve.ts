@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MANIFEST_FILE, createRuntime } from '@tributary/core';
@@ -19,6 +20,7 @@ export interface ServeOptions extends GlobalOptions {
   readonly shutdownTimeoutMs?: string;
   readonly tokenFile?: string;
   readonly allowUnapproved?: boolean;
+  readonly workers?: string;
 }
 
 type ServeModule = typeof import('@tributary/serve');
@@ -68,6 +70,7 @@ export async function serveCommand(dir: string, options: ServeOptions): Promise<
     ...(options.tokenFile ? { tokenFile: options.tokenFile } : {}),
     allowUnapproved: options.allowUnapproved === true,
   };
+  const workers = whole(options.workers, '--workers', 1, 64) ?? 1;
   const manifests = manifestsUnder(root);
   if (manifests.length === 0) throw new UsageError(`${dir} holds no saved model: no ${MANIFEST_FILE} in it, in its folders, or in numbered versions (name/1, name/2).`);
   const names = new Set<string>();
@@ -79,23 +82,67 @@ export async function serveCommand(dir: string, options: ServeOptions): Promise<
     }
   }
   const serveModule = (await importFromProject('@tributary/serve', process.cwd(), 'tributary serve')) as ServeModule;
+  if (workers > 1 && cluster.isPrimary) return primary(workers);
+  const worker = cluster.isWorker ? cluster.worker!.id : undefined;
   const { plugins, problems } = await loadPlugins([...names], process.cwd(), `The models in ${dir}`);
   if (problems.length > 0) throw new UsageError(`The models in ${dir} were built with plugins that cannot be loaded here:`, problems);
   const progress = new Progress(false);
   const logger = createLogger(options.logLevel ?? 'info', progress);
   const runtime = createRuntime({ plugins, logger });
   const defined = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
-  const server = await serveModule.serve(root, { ...defined, runtime, logger });
+  const server = await serveModule.serve(root, { ...defined, runtime, logger, ...(worker !== undefined ? { metricLabels: { worker: String(worker) } } : {}) });
   const models = server.registry.names().map((n) => `${n} (versions ${server.registry.versions(n).map((s) => s.version).join(', ')})`);
-  process.stderr.write(`serving ${models.join(', ')} at ${server.url}\n  POST ${server.url}/v1/models/${server.registry.names()[0]}:predict  {"instances": [...]}\n`);
-  for (const problem of server.registry.problems) process.stderr.write(`tributary: warning: not served: ${problem.message}\n`);
+  const banner = `serving ${models.join(', ')} at ${server.url}\n  POST ${server.url}/v1/models/${server.registry.names()[0]}:predict  {"instances": [...]}\n`;
+  // A worker tells the primary, which says it once for all of them.
+  if (worker !== undefined) process.send?.({ type: 'listening', banner });
+  else process.stderr.write(banner);
+  if (worker === undefined || worker === 1) for (const problem of server.registry.problems) process.stderr.write(`tributary: warning: not served: ${problem.message}\n`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
-      process.stderr.write(`${signal}: finishing the requests in flight, then stopping\n`);
+      if (worker === undefined) process.stderr.write(`${signal}: finishing the requests in flight, then stopping\n`);
       void server.close().then(() => {
         runtime.dispose();
+        // A worker's channel to the primary would keep it alive.
+        if (worker !== undefined) process.disconnect?.();
         resolve();
       });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+/**
+ * `--workers N`: N server processes sharing the port (node:cluster), each with its own copy of the
+ * models, so a CPU-bound model uses N cores. A worker that dies is replaced; SIGTERM or SIGINT is passed
+ * to every worker, which drains its requests, and the primary exits when all have.
+ */
+async function primary(count: number): Promise<void> {
+  let stopping = false;
+  let ready = 0;
+  const fork = () => {
+    const worker = cluster.fork();
+    worker.on('message', (message: { type?: string; banner?: string }) => {
+      if (message?.type === 'listening' && ++ready === count) process.stderr.write(`${message.banner!.replace(/^serving /, `serving with ${count} workers: `)}`);
+    });
+    worker.on('exit', (code, signal) => {
+      if (stopping) return;
+      process.stderr.write(`tributary: worker ${worker.id} exited (${signal ?? `code ${code}`}); starting another\n`);
+      fork();
+    });
+  };
+  for (let i = 0; i < count; i++) fork();
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      stopping = true;
+      process.stderr.write(`${signal}: finishing the requests in flight, then stopping\n`);
+      const alive = Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead());
+      let left = alive.length;
+      if (left === 0) resolve();
+      for (const w of alive) {
+        w!.once('exit', () => --left === 0 && resolve());
+        w!.process.kill(signal);
+      }
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
