@@ -60,6 +60,16 @@ function send(reply: FastifyReply, status: number, code: string, message: string
   return reply.code(status).send({ error: { code, message, ...extra } });
 }
 
+/** The routes and their methods, for telling 405 (wrong method) from 404 (no such route). */
+const ROUTES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^\/(healthz|readyz|metrics|openapi\.json)$/, 'GET'],
+  [/^\/v1\/models$/, 'GET'],
+  [/^\/v1\/models\/[^/]+:predict$/, 'POST'],
+  [/^\/v1\/models\/[^/:]+$/, 'GET'],
+  [/^\/v1\/models\/[^/]+\/versions\/[^/]+:predict$/, 'POST'],
+  [/^\/v1\/models\/[^/]+\/versions\/[^/:]+$/, 'GET'],
+];
+
 /** The error code each answer was sent with, and the model a request named: read when it is counted. */
 const errorCodes = new WeakMap<FastifyReply, string>();
 const modelOf = new WeakMap<object, { model: string; version: string }>();
@@ -218,9 +228,17 @@ export async function createApp(source: string | PipelineModel, options: ServeOp
     logger.error('request failed', { requestId: request.id, url: request.url, error: error.message, stack: error.stack });
     return send(reply, 500, 'INTERNAL', `The server failed on this request; its log has the details under request id ${request.id}.`);
   });
-  app.setNotFoundHandler((request, reply) =>
-    send(reply, 404, 'NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}. The API: POST /v1/models/{name}:predict, GET /v1/models, GET /v1/models/{name}, GET /healthz, /readyz, /metrics, /openapi.json.`),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    // A route that exists under another method is 405 with the methods it takes, not 404.
+    const url = request.url.split('?')[0]!;
+    const allowed = ROUTES.filter(([pattern]) => pattern.test(url)).map(([, method]) => method);
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      const methods = [...new Set(allowed.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])))];
+      reply.header('allow', methods.join(', '));
+      return send(reply, 405, 'METHOD_NOT_ALLOWED', `${request.method} is not taken here; this route takes ${methods.join(', ')}.`);
+    }
+    return send(reply, 404, 'NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}. The API: POST /v1/models/{name}:predict, GET /v1/models, GET /v1/models/{name}, GET /healthz, /readyz, /metrics, /openapi.json.`);
+  });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
@@ -329,6 +347,10 @@ export async function createApp(source: string | PipelineModel, options: ServeOp
     v1.get('/openapi.json', async () => openApiDocument(registry, { maxInstances, auth: tokens.length > 0 }));
     v1.get('/v1/models', async () => ({ models: registry.names().map((name) => status(name, registry.versions(name))) }));
     v1.get<{ Params: { name: string } }>('/v1/models/:name', async (request, reply) => {
+      if (request.params.name.endsWith(':predict')) {
+        reply.header('allow', 'POST');
+        return send(reply, 405, 'METHOD_NOT_ALLOWED', 'GET is not taken here; predict takes POST with {"instances": [...]}.');
+      }
       const served = registry.versions(request.params.name);
       if (served.length === 0 && registry.problems.some((p) => p.name === request.params.name)) return reply.code(503).send(status(request.params.name, []));
       if (served.length === 0) return send(reply, 404, 'MODEL_NOT_FOUND', `No model named '${request.params.name}'. Served: ${registry.names().join(', ') || 'none'}.`);

@@ -45,6 +45,14 @@ describe('serve(model): the API over a real socket', () => {
     const json = await post(`${server.url}/v1/models/toy:predict`, '{"instances": [');
     expect(json.status).toBe(400);
     expect(json.body.error.code).toBe('INVALID_JSON');
+    // A route under another method is 405 with what it takes.
+    const put = await fetch(`${server.url}/v1/models/toy:predict`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toBe('POST');
+    const getPredict = await fetch(`${server.url}/v1/models/toy:predict`);
+    expect(getPredict.status).toBe(405);
+    expect((await fetch(`${server.url}/healthz`, { method: 'DELETE' })).headers.get('allow')).toBe('GET, HEAD');
+    expect((await fetch(`${server.url}/nowhere`)).status).toBe(404);
     const unknown = await post(`${server.url}/v1/models/nope:predict`, { instances: [{ x: 1 }] });
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.message).toContain("No model named 'nope'. Served: toy.");
