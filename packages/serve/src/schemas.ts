@@ -15,6 +15,7 @@ export const PredictResponse = Type.Object({
   // Items are left open (an object, or null): a union would make the serialiser test each item against both.
   predictions: Type.Array(Type.Unknown(), { description: 'One per instance: the fields the last stage writes, or null when a stage rejected it.' }),
   errors: Type.Optional(Type.Array(Type.Object({ index: Type.Integer(), code: Type.String(), message: Type.String() }), { description: 'Instances a stage rejected, by index.' })),
+  warnings: Type.Optional(Type.Array(Type.Object({ index: Type.Integer(), code: Type.String(), message: Type.String() }), { description: 'What stages noted about instances they still answered (an empty text), by index.' })),
 });
 
 /** Every error answer: a code to branch on and a message that says what to do. */

@@ -305,7 +305,9 @@ export async function createApp(source: string | PipelineModel, options: ServeOp
       const answers = await Promise.race([job.answers, timeout]);
       const predictions: unknown[] = [];
       const errors: Array<{ index: number; code: string; message: string }> = [];
+      const warnings: Array<{ index: number; code: string; message: string }> = [];
       for (const [index, answer] of answers.entries()) {
+        for (const w of answer.warnings ?? []) warnings.push({ index, code: w.code, message: forClient(w.message) });
         if (answer.record) predictions.push(Object.fromEntries(served.outputs.map((f) => [f, plain(answer.record[f]) ?? null])));
         else {
           predictions.push(null);
@@ -314,7 +316,7 @@ export async function createApp(source: string | PipelineModel, options: ServeOp
       }
       metrics.records.inc({ model: name, outcome: 'predicted' }, answers.length - errors.length);
       if (errors.length) metrics.records.inc({ model: name, outcome: 'rejected' }, errors.length);
-      return reply.send(errors.length ? { predictions, errors } : { predictions });
+      return reply.send({ predictions, ...(errors.length ? { errors } : {}), ...(warnings.length ? { warnings } : {}) });
     } catch (error) {
       if (!(error instanceof Abandoned)) throw error;
       reply.header('retry-after', retryAfter);

@@ -28,6 +28,8 @@ export interface ExecutionOptions {
   readonly report?: RunReport;
   /** Called with each record a stage rejects (under `skip` and `dead-letter`), as it reached that stage. */
   readonly onReject?: (record: DataRecord, error: TributaryError, stage: string) => void;
+  /** Called with each warning a stage notes about a record it kept (an empty text, an unknown charset). */
+  readonly onWarn?: (record: DataRecord, code: string, message: string, stage: string) => void;
 }
 
 /** A live stage at its position in the pipeline. */
@@ -50,7 +52,7 @@ function deadLetterReplacer(_key: string, value: unknown): unknown {
 }
 
 const POLICIES: readonly ErrorPolicy[] = ['fail', 'skip', 'dead-letter'];
-const OPTIONS = ['errorPolicy', 'deadLetterPath', 'batchSize', 'concurrency', 'report', 'onReject'];
+const OPTIONS = ['errorPolicy', 'deadLetterPath', 'batchSize', 'concurrency', 'report', 'onReject', 'onWarn'];
 
 /** Checks run options as strictly as stage params: a misspelt policy must not quietly change what happens to bad records. */
 function checkOptions(options: ExecutionOptions): void {
@@ -77,6 +79,7 @@ export class Execution {
   readonly concurrency: number;
   private readonly deadLetterPath: string | undefined;
   private readonly onReject: ExecutionOptions['onReject'];
+  private readonly onWarn: ExecutionOptions['onWarn'];
   /** Identifies this run to stages (StageContext.run). */
   private readonly runToken: object = Object.freeze({});
   /** Each input record's position, for errors about records that have no `id`. */
@@ -94,6 +97,7 @@ export class Execution {
     this.concurrency = options.concurrency ?? 1;
     this.deadLetterPath = options.deadLetterPath;
     this.onReject = options.onReject;
+    this.onWarn = options.onWarn;
     if (this.policy === 'dead-letter') {
       if (!this.deadLetterPath) {
         throw new TributaryError('INVALID_PARAMS', {
@@ -139,6 +143,7 @@ export class Execution {
           this.report.warn(kind, code);
           const id = record ? this.idOf(record) : undefined;
           this.host.events.emit({ type: 'warning', stage: kind, code, message, ...(id === undefined ? {} : { recordId: id }) });
+          if (record) this.onWarn?.(record, code, message, kind);
         }
         const rejected = pending.map(([record]) => record);
         for (const [record, error] of pending) this.reject(kind, record, error);

@@ -69,7 +69,9 @@ export interface PredictionError {
 }
 
 /** The answer for one input record of `predictEach`: the output record, or why there is none. */
-export type Prediction = { readonly record: DataRecord; readonly error?: undefined } | { readonly record?: undefined; readonly error: PredictionError };
+export type Prediction =
+  | { readonly record: DataRecord; readonly error?: undefined; /** What stages noted about the record they kept (an empty text). */ readonly warnings?: readonly PredictionError[] }
+  | { readonly record?: undefined; readonly error: PredictionError; readonly warnings?: readonly PredictionError[] };
 
 function checkRecords(records: unknown, method: string): void {
   if (!Array.isArray(records)) {
@@ -144,16 +146,21 @@ export class PipelineModel {
    * the error of the stage that rejected it. Answers follow positions, so repeated or missing ids are
    * fine; a bad record never costs the others their answer (the policy is `skip`).
    */
-  async predictEach(records: readonly object[], options: Omit<ExecutionOptions, 'errorPolicy' | 'deadLetterPath' | 'onReject'> = {}): Promise<Prediction[]> {
+  async predictEach(records: readonly object[], options: Omit<ExecutionOptions, 'errorPolicy' | 'deadLetterPath' | 'onReject' | 'onWarn'> = {}): Promise<Prediction[]> {
     checkRecords(records, 'predictEach');
     const marked = records.map((r, i) => ({ ...(r as DataRecord), [POSITION]: i }));
     const errors = new Map<number, PredictionError>();
+    const warnings: PredictionError[][] = [];
     const out = await this.predict(marked, {
       ...options,
       errorPolicy: 'skip',
       onReject: (record, error, stage) => {
         const at = (record as Record<symbol, unknown>)[POSITION];
         if (typeof at === 'number' && !errors.has(at)) errors.set(at, { code: error.code, message: error.message, stage });
+      },
+      onWarn: (record, code, message, stage) => {
+        const at = (record as Record<symbol, unknown>)[POSITION];
+        if (typeof at === 'number') (warnings[at] ??= []).push({ code, message, stage });
       },
     });
     const answers: Array<Prediction | undefined> = Array.from({ length: records.length }, () => undefined);
@@ -166,7 +173,10 @@ export class PipelineModel {
     // A stage that built new records without the marker: the rest are matched in order.
     let next = 0;
     for (let i = 0; i < records.length; i++) if (!answers[i] && !errors.has(i) && next < unmarked.length) answers[i] = { record: unmarked[next++]! };
-    return answers.map((answer, i) => answer ?? { error: errors.get(i) ?? { code: 'INVALID_RECORD', message: 'The pipeline dropped this record without saying why.', stage: 'unknown' } });
+    return answers.map((answer, i) => {
+      const done = answer ?? { error: errors.get(i) ?? { code: 'INVALID_RECORD', message: 'The pipeline dropped this record without saying why.', stage: 'unknown' } };
+      return warnings[i] ? { ...done, warnings: warnings[i] } : done;
+    });
   }
 
   /** Saves the model as an artifact directory (manifest + per-stage state + sha256 of every file), atomically. */

@@ -17,6 +17,9 @@ describe('serve(model): the API over a real socket', () => {
     expect(r.body).toEqual({ predictions: [{ y: 3 }, null, { y: 12 }], errors: [{ index: 1, code: 'INVALID_RECORD', message: "'x' is not a number" }] });
     const v = await post(`${server.url}/v1/models/toy/versions/1:predict`, { instances: [{ x: 2 }] });
     expect(v.body).toEqual({ predictions: [{ y: 6 }] });
+    // A stage's note about an instance it still answered comes back by index.
+    const zero = await post(`${server.url}/v1/models/toy/versions/1:predict`, { instances: [{ x: 1 }, { x: 0 }] });
+    expect(zero.body).toEqual({ predictions: [{ y: 3 }, { y: 0 }], warnings: [{ index: 1, code: 'ZERO_INPUT', message: "'x' is 0" }] });
   });
 
   it('describes the models: status, versions, the fields read and written; health and readiness', async () => {
@@ -66,9 +69,9 @@ describe('serve(model): the API over a real socket', () => {
 
   it('counts requests, batches and errors in Prometheus text', async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
-    // Predict requests answered so far: 200 for two in the first test (one by the version route) and the one that
+    // Predict requests answered so far: 200 for three in the first test (two by the version route) and the one that
     // exploded; 400 for four invalid bodies (one caught by the handler, three by the schema) and the broken JSON.
-    expect(text).toMatch(/^tributary_requests_total\{model="toy",version="1",code="200"\} 3$/m);
+    expect(text).toMatch(/^tributary_requests_total\{model="toy",version="1",code="200"\} 4$/m);
     expect(text).toMatch(/^tributary_requests_total\{model="toy",version="1",code="400"\} 5$/m);
     expect(text).toMatch(/^tributary_errors_total\{model="toy",code="INVALID_REQUEST"\} 4$/m);
     expect(text).toMatch(/^tributary_errors_total\{model="toy",code="INVALID_JSON"\} 1$/m);

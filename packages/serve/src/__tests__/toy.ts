@@ -5,7 +5,7 @@ import { type Batch, STAGE_PARAMS, type Stage, type StageContext, TributaryError
 
 type TimesParams = { input: string; output: string; factor: number; delayMs: number };
 
-/** y = factor · x after `delayMs` per batch (a model that takes time); a record whose x is not a number is rejected; x = 'explode' throws. */
+/** y = factor · x after `delayMs` per batch (a model that takes time); a record whose x is not a number is rejected; x = 0 is warned about; x = 'explode' throws. */
 @injectable()
 class Times implements Stage {
   readonly kind = 'toy:times';
@@ -17,7 +17,10 @@ class Times implements Stage {
     for (const record of batch) {
       const x = record[this.params.input];
       if (typeof x !== 'number') ctx.reject(record, new TributaryError('INVALID_RECORD', { stage: this.kind, message: `'${this.params.input}' is not a number` }));
-      else out.push({ ...record, [this.params.output]: x * this.params.factor });
+      else {
+        if (x === 0) ctx.warn('ZERO_INPUT', `'${this.params.input}' is 0`, record);
+        out.push({ ...record, [this.params.output]: x * this.params.factor });
+      }
     }
     return out;
   }
