@@ -36,7 +36,7 @@ export class ServeMetrics {
         for (const { model, depth: d } of depth()) this.inc({ model }, d);
       },
     });
-    this.errors = new Counter({ name: 'tributary_errors_total', help: 'Answers with an error status, by model (_none outside the model routes) and error code (QUEUE_FULL, TIMEOUT, INVALID_REQUEST, …).', labelNames: ['model', 'code'], registers });
+    this.errors = new Counter({ name: 'tributary_errors_total', help: 'Answers with an error status, by model (_unknown for a name not served, _none outside the model routes) and error code (QUEUE_FULL, TIMEOUT, INVALID_REQUEST, …).', labelNames: ['model', 'code'], registers });
     this.loadFailures = new Counter({ name: 'tributary_model_load_failures_total', help: 'Attempts to load a model version from disk that failed, by model.', labelNames: ['model'], registers });
     this.records = new Counter({ name: 'tributary_records_total', help: 'Instances predicted, by outcome (predicted or rejected by a stage).', labelNames: ['model', 'outcome'], registers });
   }

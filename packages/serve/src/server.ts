@@ -98,7 +98,10 @@ export function readTokens(options: Pick<ServeOptions, 'tokens' | 'tokenFile'>):
     } catch (error) {
       throw new TributaryError('INVALID_PARAMS', { param: 'tokenFile', message: `Cannot read the token file ${options.tokenFile} (${(error as NodeJS.ErrnoException).code ?? String(error)}). Give a file with one token per line.` });
     }
-    tokens.push(...text.split(/\r?\n/));
+    const lines = text.split(/\r?\n/).filter((t) => t.trim());
+    // An empty file is a mistake (a missing secret), never a way to turn auth off.
+    if (lines.length === 0) throw new TributaryError('INVALID_PARAMS', { param: 'tokenFile', message: `The token file ${options.tokenFile} holds no token. Put one token per line in it, or leave the token file out to serve without auth.` });
+    tokens.push(...lines);
   }
   const clean = [...new Set(tokens.map((t) => t.trim()).filter(Boolean))];
   const bad = clean.find((t) => /\s/.test(t) || /^bearer$/i.test(t));

@@ -84,7 +84,8 @@ export async function evalCommand(dir: string, options: EvalOptions): Promise<vo
     });
     counter.stop();
     progress.stop();
-    const summary = summarizeEvaluation(e, { fields: fieldsOf(spec) });
+    const pipeline = (manifest.evaluation as { pipeline?: unknown } | undefined)?.pipeline;
+    const summary = summarizeEvaluation(e, { fields: fieldsOf(spec), ...(typeof pipeline === 'string' ? { pipeline } : {}) });
     // The figures are printed even when the page cannot be written; the failure comes after them.
     let failure: unknown;
     let written: string | undefined;

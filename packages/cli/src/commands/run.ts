@@ -197,7 +197,8 @@ export async function runCommand(specFile: string, options: RunOptions): Promise
       if (summary) lines.push(renderText(summary).trimEnd(), '');
       else if (model.stages.some((s) => s.fitted)) lines.push(`training records: ${r.input} read, ${r.output} used, ${r.skipped} skipped, ${r.deadLettered} dead-lettered${reasons(r.rejections)}`);
       else lines.push(`processed records: ${r.input} read, ${r.output} out, ${r.skipped} skipped, ${r.deadLettered} dead-lettered${reasons(r.rejections)}`);
-      if (Object.keys(r.warnings).length) lines.push(`warnings on training records (records kept):${reasons(r.warnings)}`);
+      // With a report, its Records section lists them.
+      if (!summary && Object.keys(r.warnings).length) lines.push(`warnings on records (records kept):${reasons(r.warnings)}`);
       lines.push(saved ? `saved to ${saved} (report: ${path.join(saved, 'report.html')})` : out ? 'not saved (the gate failed)' : options.save === false ? 'not saved (--no-save)' : 'not saved (no save in the spec)');
       if (reportFile) lines.push(`report written to ${reportFile}`);
       lines.push(`took ${result.seconds.toFixed(1)} s`);
@@ -205,7 +206,7 @@ export async function runCommand(specFile: string, options: RunOptions): Promise
     });
     if (reportFailure) throw reportFailure;
     if (gate && !gate.passed) {
-      throw new RunFailed(`the model missed its gate${out ? ', so it was not saved' : ''}: ${gate.misses.map(describeGateMiss).join('; ')}. Improve the model or relax evaluation.gate in ${path.basename(loaded.file)}.`);
+      throw new RunFailed(`the model missed its gate${out ? ', so it was not saved' : ''}: ${gate.misses.map(describeGateMiss).join('; ')}. Improve the model or relax ${(options.set ?? []).some((o) => o.startsWith('evaluation.gate')) ? 'the --set that sets evaluation.gate' : `evaluation.gate in ${path.basename(loaded.file)}`}.`);
     }
   } finally {
     progress.stop();

@@ -92,7 +92,8 @@ export async function serveCommand(dir: string, options: ServeOptions): Promise<
   const defined = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
   const server = await serveModule.serve(root, { ...defined, runtime, logger, ...(worker !== undefined ? { metricLabels: { worker: String(worker) } } : {}) });
   const models = server.registry.names().map((n) => `${n} (versions ${server.registry.versions(n).map((s) => s.version).join(', ')})`);
-  const banner = `serving ${models.join(', ')} at ${server.url}\n  POST ${server.url}/v1/models/${server.registry.names()[0]}:predict  {"instances": [...]}\n`;
+  const auth = serveModule.readTokens(defined).length > 0 ? 'bearer tokens required on /v1, /metrics and /openapi.json' : 'no auth (give --token-file or TRIBUTARY_TOKENS to require tokens)';
+  const banner = `serving ${models.join(', ')} at ${server.url}\n  ${auth}\n  POST ${server.url}/v1/models/${server.registry.names()[0]}:predict  {"instances": [...]}\n`;
   // A worker tells the primary, which says it once for all of them.
   if (worker !== undefined) process.send?.({ type: 'listening', banner });
   else process.stderr.write(banner);

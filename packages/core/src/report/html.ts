@@ -50,7 +50,7 @@ function block(b: Block, id: Section['id']): string {
 /** Above this many classes the confusion matrix is a table only: a map of hundreds of cells is neither readable nor small. */
 const MAX_HEAT_MAP = 30;
 
-const SHORT_NAMES: Record<string, string> = { accuracy: 'accuracy', balancedAccuracy: 'balanced', precision: 'precision', recall: 'recall', f1: 'F1', macroF1: 'macro F1', rocAuc: 'ROC-AUC', prAuc: 'PR-AUC' };
+const SHORT_NAMES: Record<string, string> = { accuracy: 'accuracy', balancedAccuracy: 'bal. acc.', precision: 'precision', recall: 'recall', f1: 'F1', macroF1: 'macro F1', rocAuc: 'ROC-AUC', prAuc: 'PR-AUC' };
 
 const figureOf = (svg: string, caption?: string) => `<figure>${svg}${caption ? `<figcaption class="muted">${escapeXml(caption)}</figcaption>` : ''}</figure>`;
 const unit = (v: number) => Number(v.toFixed(2)).toString();
@@ -86,7 +86,7 @@ function charts(s: EvaluationSummary, id: Section['id']): string[] {
       const shown = ['accuracy', 'balancedAccuracy', 'precision', 'recall', 'f1', 'macroF1', 'rocAuc', 'prAuc'].filter((f) => st.spread[f]);
       const figures = shown.map((f) => ({ name: SHORT_NAMES[f] ?? f, values: st.runs.map((r) => r.figures[f]).filter((v): v is number => v !== undefined), mean: st.spread[f]!.mean, std: st.spread[f]!.std }));
       if (figures.length === 0) return [];
-      return [figureOf(spreadChart('stability', `Spread over ${st.runs.length} ${st.method === 'k-fold' ? 'folds' : 'seeds'}`, figures, 'value'), 'dots: each run; bar: mean ± one standard deviation')];
+      return [figureOf(spreadChart('stability', `Spread over ${st.runs.length} ${st.method === 'k-fold' ? 'folds' : 'seeds'}`, figures, 'value'), 'dots: each fold (or seed); bar: mean ± one standard deviation; log loss, on another scale, is in the table')];
     }
     case 'history': {
       const out: string[] = [];
@@ -102,7 +102,7 @@ function charts(s: EvaluationSummary, id: Section['id']): string[] {
           const epochsSeen = epochs.map((e) => e.epoch);
           out.push(
             figureOf(
-              lineChart(`${name}-${out.length}`, `${title}: ${kind}`, { label: 'epoch', domain: [Math.min(...epochsSeen), Math.max(...epochsSeen)], exact: true, ...(epochsSeen.length <= 12 ? { ticks: epochsSeen } : {}) }, { label: title.toLowerCase(), domain: [Math.min(0, ...values), Math.max(...values)] }, lines, { markers: true, legend }),
+              lineChart(`${name}-${out.length}`, `${title}: ${kind}`, { label: 'epoch', domain: [Math.min(...epochsSeen), Math.max(...epochsSeen)], exact: true, ...(epochsSeen.length <= 12 ? { ticks: epochsSeen } : {}) }, { label: title.toLowerCase(), domain: [Math.min(0, ...values), Math.max(...values)] }, lines, { markers: true, legend, alwaysLegend: true }),
             ),
           );
         };

@@ -26,6 +26,8 @@ export const label = (l: string | number) => {
 };
 const lines = (...items: Array<string | false | null | undefined>): Block => ({ type: 'lines', lines: items.filter((l): l is string => typeof l === 'string') });
 const reasons = (r: Record<string, unknown>) => (Object.keys(r).length ? ` ${JSON.stringify(r)}` : '');
+/** Warning counts by stage and code, as "natural:email-text UNDECODABLE_TEXT 146, EMPTY_BODY 20". */
+const notes = (w: Record<string, Record<string, number>>) => Object.entries(w).map(([stage, codes]) => `${stage} ${Object.entries(codes).map(([c, n]) => `${c} ${count(n)}`).join(', ')}`).join('; ');
 
 export const TASK_NAMES: Record<EvaluationSummary['task'], string> = { 'binary-classification': 'binary classification', classification: 'classification' };
 
@@ -39,7 +41,7 @@ function overall(s: EvaluationSummary): Block {
       ['F1', figure(s.f1), `class 1, at threshold ${s.threshold}`],
       ['ROC-AUC', figure(s.rocAuc), s.rocAuc === null ? 'undefined with one class' : 'ties count one half'],
       ['PR-AUC', figure(s.prAuc), 'average precision'],
-      ['log loss', figure(s.logLoss), s.logLoss === null ? 'not given: the scores are not probabilities' : 'mean binary cross-entropy'],
+      ['log loss', figure(s.logLoss), s.logLoss === null ? 'not given: the scores are not probabilities' : 'mean binary cross-entropy (natural log)'],
     ];
     if (s.bestThreshold && s.rocAuc !== null) rows.push(['best F1', figure(s.bestThreshold.f1), `at threshold ${Number(s.bestThreshold.threshold.toPrecision(6))}, chosen on this test set (optimistic)`]);
     return { type: 'table', head: ['figure', 'value', 'note'], rows };
@@ -65,17 +67,34 @@ function confusion(s: EvaluationSummary): Block {
 }
 
 const STABLE_FIGURES = ['accuracy', 'balancedAccuracy', 'precision', 'recall', 'f1', 'macroF1', 'rocAuc', 'prAuc', 'logLoss'];
+/** How a figure is named for a reader (the JSON keeps its key). */
+export const FIGURE_NAMES: Record<string, string> = {
+  accuracy: 'accuracy',
+  balancedAccuracy: 'balanced accuracy',
+  precision: 'precision',
+  recall: 'recall',
+  f1: 'F1',
+  macroF1: 'macro F1',
+  rocAuc: 'ROC-AUC',
+  prAuc: 'PR-AUC',
+  logLoss: 'log loss',
+};
 
 function stability(s: EvaluationSummary): Block[] {
   const st = s.stability;
-  if (!st) return [lines('No cross-validation or repeated runs are part of this report (crossValidate or repeat measure how stable the figures are).')];
+  if (!st) return [lines('No cross-validation in this report (evaluation.crossValidate in a spec, or crossValidate() in code, measures how stable the figures are).')];
   const shown = STABLE_FIGURES.filter((f) => st.spread[f]);
   const unit = st.method === 'k-fold' ? 'fold' : 'seed';
   return [
-    { type: 'table', caption: `${st.runs.length} ${unit}s`, head: ['figure', 'mean', 'std', 'min', 'max', 'n'], rows: shown.map((f) => [f, figure(st.spread[f]!.mean), figure(st.spread[f]!.std), figure(st.spread[f]!.min), figure(st.spread[f]!.max), String(st.spread[f]!.n)]) },
     {
       type: 'table',
-      head: [unit, 'train', 'test', ...shown],
+      caption: st.method === 'k-fold' ? `${st.runs.length} folds of the training part (each fitted on the others); the test part above was not used` : `${st.runs.length} runs, one per seed`,
+      head: ['figure', 'mean', 'std', 'min', 'max', 'n'],
+      rows: shown.map((f) => [FIGURE_NAMES[f] ?? f, figure(st.spread[f]!.mean), figure(st.spread[f]!.std), figure(st.spread[f]!.min), figure(st.spread[f]!.max), String(st.spread[f]!.n)]),
+    },
+    {
+      type: 'table',
+      head: [unit, 'train', 'test', ...shown.map((f) => FIGURE_NAMES[f] ?? f)],
       rows: st.runs.map((r) => [String(r.fold ?? r.seed ?? ''), r.trainRecords === undefined ? '-' : count(r.trainRecords), r.testRecords === undefined ? '-' : count(r.testRecords), ...shown.map((f) => figure(r.figures[f]))]),
     },
   ];
@@ -83,7 +102,7 @@ function stability(s: EvaluationSummary): Block[] {
 
 function history(s: EvaluationSummary): Block[] {
   const stages = Object.entries(s.history).filter(([, epochs]) => epochs.length > 0);
-  if (stages.length === 0) return [lines('No stage of this model trains in epochs, so there is no training history.')];
+  if (stages.length === 0) return [lines('No training history in this report: it is recorded while a model is fitted in epochs (tributary run keeps it in the saved evaluation.json; an evaluation of a saved model has none).')];
   return stages.map(([kind, epochs]) => {
     const keys = [...new Set(epochs.flatMap((e) => Object.keys(e).filter((k) => k !== 'epoch')))];
     // A key the epoch has but whose value is not a number (NaN, which JSON keeps as null) is a diverged figure, not a missing one.
@@ -111,14 +130,15 @@ function efficiency(s: EvaluationSummary): Block[] {
   const b = e.batchLatencyMs;
   const rows = [
     ...(r ? [[`one record alone (${r.samples} timed)`, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max)]] : []),
-    [`a batch of up to ${e.batchSize}`, ms(b.p50), ms(b.p95), ms(b.p99), '-'],
+    [`a batch of up to ${e.batchSize} (${e.latencyHistogram.batch.reduce((a, x) => a + x.count, 0)} timed)`, ms(b.p50), ms(b.p95), ms(b.p99), '-'],
   ];
   blocks.push({ type: 'table', caption: 'inference latency', head: ['latency of', 'p50', 'p95', 'p99', 'max'], rows });
-  const memory = Object.entries(e.stageMemoryBytes).flatMap(([kind, figures]) => Object.entries(figures).map(([name, bytes]) => `${kind} ${name}: ${mb(bytes)}`));
+  const memoryNames: Record<string, string> = { tensorBytes: 'tensors held', peakTensorBytes: 'tensors at the peak of a forward pass' };
+  const memory = Object.entries(e.stageMemoryBytes).flatMap(([kind, figures]) => Object.entries(figures).map(([name, bytes]) => `${kind}, ${memoryNames[name] ?? name}: ${mb(bytes)}`));
   blocks.push(
     lines(
       `throughput ${Number.isFinite(e.recordsPerSecond) ? (e.recordsPerSecond < 10 ? e.recordsPerSecond.toFixed(2) : count(Math.round(e.recordsPerSecond))) : 'n/a'} records/s in batches (${ms(e.perRecordMs)} per record), ${(e.totalMs / 1000).toFixed(2)} s in all`,
-      `peak memory ${mb(e.peakRssBytes)} resident`,
+      `peak memory while scoring: ${mb(e.peakRssBytes)} resident`,
       ...memory,
       !r && 'single records were not timed (latencySample 0)',
     ),
@@ -131,7 +151,9 @@ function records(s: EvaluationSummary): Block {
   const f = s.fit;
   return lines(
     f && `fit: ${count(f.input)} read, ${count(f.output)} used, ${count(f.skipped)} skipped, ${count(f.deadLettered)} dead-lettered${reasons(f.rejections)}`,
+    f && Object.keys(f.warnings).length > 0 && `  kept with warnings: ${notes(f.warnings)}`,
     `test: ${count(t.input)} read, ${count(s.testRecords)} scored, ${count(t.skipped + t.deadLettered)} rejected${reasons(t.rejections)}`,
+    Object.keys(t.warnings ?? {}).length > 0 && `  kept with warnings: ${notes(t.warnings)}`,
     ...t.samples.slice(0, 5).map((x) => `  rejected ${JSON.stringify(x.recordId)} (${x.stage}, ${x.code}): ${x.message}`),
   );
 }

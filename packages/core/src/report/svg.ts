@@ -84,7 +84,7 @@ function frame(id: string, title: string, x: Axis, y: Axis, body: (sx: (v: numbe
 const extent = (values: readonly number[]): [number, number] => [Math.min(...values), Math.max(...values)];
 
 /** Lines through points, one per series (the ROC and PR curves, loss per epoch). */
-export function lineChart(id: string, title: string, x: Axis, y: Axis, series: readonly Series[], options: { readonly markers?: boolean; readonly legend?: LegendCorner } = {}): string {
+export function lineChart(id: string, title: string, x: Axis, y: Axis, series: readonly Series[], options: { readonly markers?: boolean; readonly legend?: LegendCorner; readonly alwaysLegend?: boolean } = {}): string {
   return frame(
     id,
     title,
@@ -99,7 +99,7 @@ export function lineChart(id: string, title: string, x: Axis, y: Axis, series: r
           return `<path d="${d}" fill="none" stroke="${colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 3"' : ''} class="series"/>${dots}`;
         })
         .join(''),
-    series.length > 1 ? series : [],
+    series.length > 1 || options.alwaysLegend ? series : [],
     options.legend,
   );
 }
@@ -191,7 +191,7 @@ export function spreadChart(id: string, title: string, figures: ReadonlyArray<{ 
         const colour = PALETTE[i % PALETTE.length]!;
         const bar = `<line x1="${num(cx)}" x2="${num(cx)}" y1="${num(sy(f.mean - f.std))}" y2="${num(sy(f.mean + f.std))}" stroke="${colour}" stroke-width="6" stroke-opacity="0.35" class="std"/>`;
         const mean = `<line x1="${num(cx - 12)}" x2="${num(cx + 12)}" y1="${num(sy(f.mean))}" y2="${num(sy(f.mean))}" stroke="${colour}" stroke-width="2.5" class="mean"><title>${escapeXml(`${f.name}: mean ${f.mean.toFixed(4)} ± ${f.std.toFixed(4)}`)}</title></line>`;
-        const dots = f.values.map((v, k) => `<circle cx="${num(cx + ((k % 5) - 2) * 3)}" cy="${num(sy(v))}" r="3" fill="${colour}" class="run"><title>${escapeXml(`${f.name} of run ${k + 1}: ${v.toFixed(4)}`)}</title></circle>`).join('');
+        const dots = f.values.map((v, k) => `<circle cx="${num(cx + ((k % 5) - 2) * 3)}" cy="${num(sy(v))}" r="3" fill="${colour}" class="run"><title>${escapeXml(`${f.name}, fold ${k}: ${v.toFixed(4)}`)}</title></circle>`).join('');
         return bar + mean + dots;
       })
       .join(''),

@@ -117,6 +117,10 @@ describe('protection', () => {
       await server.close();
     }
     await expect(serve(await model(), { port: 0, tokens: ['Bearer abc'] })).rejects.toMatchObject({ code: 'INVALID_PARAMS', message: expect.stringContaining("without 'Bearer '") });
+    // An empty token file is a missing secret, not a way to turn auth off.
+    const empty = path.join(scratch('tokens'), 'tokens.txt');
+    fs.writeFileSync(empty, '\n  \n');
+    await expect(serve(await model(), { port: 0, tokenFile: empty })).rejects.toMatchObject({ code: 'INVALID_PARAMS', param: 'tokenFile', message: expect.stringContaining('holds no token') });
   });
 
   it('a body that is not JSON is 415; one over the limit is 413', async () => {
