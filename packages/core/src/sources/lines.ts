@@ -30,35 +30,29 @@ export async function* readLines(stream: Readable | AsyncIterable<Uint8Array | s
     if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     return { line, text };
   };
+  /** Adds a piece to the current line, or, once the line is over the limit, only counts its bytes. */
+  const append = (piece: Buffer, copy: boolean) => {
+    if (skipped > 0) skipped += piece.length;
+    else if (size + piece.length > maxLineBytes) {
+      skipped = size + piece.length;
+      parts = [];
+      size = 0;
+    } else {
+      parts.push(copy ? Buffer.from(piece) : piece);
+      size += piece.length;
+    }
+  };
   for await (const chunk of stream as AsyncIterable<Uint8Array | string>) {
     let buffer = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     for (let newline = buffer.indexOf(0x0a); newline >= 0; newline = buffer.indexOf(0x0a)) {
-      const head = buffer.subarray(0, newline);
-      if (skipped > 0) skipped += head.length;
-      else if (size + head.length > maxLineBytes) {
-        skipped = size + head.length;
-        parts = [];
-        size = 0;
-      } else {
-        parts.push(head);
-        size += head.length;
-      }
+      append(buffer.subarray(0, newline), false);
       yield finish();
       parts = [];
       size = 0;
       buffer = buffer.subarray(newline + 1);
     }
-    if (buffer.length === 0) continue;
-    if (skipped > 0) skipped += buffer.length;
-    else if (size + buffer.length > maxLineBytes) {
-      skipped = size + buffer.length;
-      parts = [];
-      size = 0;
-    } else {
-      // Copy: the chunk's memory may be reused by the stream.
-      parts.push(Buffer.from(buffer));
-      size += buffer.length;
-    }
+    // Copy what stays over to the next chunk: the chunk's memory may be reused by the stream.
+    if (buffer.length > 0) append(buffer, true);
   }
   if (size > 0 || skipped > 0) yield finish();
 }
