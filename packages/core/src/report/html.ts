@@ -1,5 +1,5 @@
 import type { EvaluationSummary } from '../evaluation/summary.js';
-import { type Block, type Section, TASK_NAMES, label, reportSections } from './sections.js';
+import { type Block, FIGURE_NAMES, STABLE_FIGURES, type Section, TASK_NAMES, isNumericCell, label, reportSections } from './sections.js';
 import { type LegendCorner, type Series, escapeXml, heatMap, histogramChart, lineChart, spreadChart } from './svg.js';
 
 const STYLE = `
@@ -28,11 +28,10 @@ svg .axis-label { font-size: 12px; fill: #24292f; }
 svg .tick text, svg .legend text { fill: #57606a; }
 `;
 
-const NUMERIC = /^[-+]?(\d[\d,]*(\.\d+)?|\.\d+)( ?(ms|MB))?$/;
 
 function table(block: Extract<Block, { type: 'table' }>): string {
   const head = block.head.map((h) => `<th scope="col">${escapeXml(h)}</th>`).join('');
-  const rows = block.rows.map((r) => `<tr>${r.map((cell, c) => (c === 0 ? `<th scope="row">${escapeXml(cell)}</th>` : `<td${NUMERIC.test(cell) ? ' class="num"' : ''}>${escapeXml(cell)}</td>`)).join('')}</tr>`).join('');
+  const rows = block.rows.map((r) => `<tr>${r.map((cell, c) => (c === 0 ? `<th scope="row">${escapeXml(cell)}</th>` : `<td${isNumericCell(cell) ? ' class="num"' : ''}>${escapeXml(cell)}</td>`)).join('')}</tr>`).join('');
   return `<table>${block.caption ? `<caption>${escapeXml(block.caption)}</caption>` : ''}<thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>`;
 }
 
@@ -50,7 +49,8 @@ function block(b: Block, id: Section['id']): string {
 /** Above this many classes the confusion matrix is a table only: a map of hundreds of cells is neither readable nor small. */
 const MAX_HEAT_MAP = 30;
 
-const SHORT_NAMES: Record<string, string> = { accuracy: 'accuracy', balancedAccuracy: 'bal. acc.', precision: 'precision', recall: 'recall', f1: 'F1', macroF1: 'macro F1', rocAuc: 'ROC-AUC', prAuc: 'PR-AUC' };
+/** The spread chart's names: the report's, with the one too long for its axis abbreviated. */
+const SHORT_NAMES: Record<string, string> = { ...FIGURE_NAMES, balancedAccuracy: 'bal. acc.' };
 
 const figureOf = (svg: string, caption?: string) => `<figure>${svg}${caption ? `<figcaption class="muted">${escapeXml(caption)}</figcaption>` : ''}</figure>`;
 const unit = (v: number) => Number(v.toFixed(2)).toString();
@@ -83,7 +83,8 @@ function charts(s: EvaluationSummary, id: Section['id']): string[] {
     case 'stability': {
       const st = s.stability;
       if (!st) return [];
-      const shown = ['accuracy', 'balancedAccuracy', 'precision', 'recall', 'f1', 'macroF1', 'rocAuc', 'prAuc'].filter((f) => st.spread[f]);
+      // Log loss is on another scale than the rates: it stays in the table.
+      const shown = STABLE_FIGURES.filter((f) => f !== 'logLoss' && st.spread[f]);
       const figures = shown.map((f) => ({ name: SHORT_NAMES[f] ?? f, values: st.runs.map((r) => r.figures[f]).filter((v): v is number => v !== undefined), mean: st.spread[f]!.mean, std: st.spread[f]!.std }));
       if (figures.length === 0) return [];
       return [figureOf(spreadChart('stability', `Spread over ${st.runs.length} ${st.method === 'k-fold' ? 'folds' : 'seeds'}`, figures, 'value'), 'dots: each fold (or seed); bar: mean ± one standard deviation; log loss, on another scale, is in the table')];

@@ -19,11 +19,16 @@ export const ms = (x: number | null | undefined): string =>
   x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x < 0.01 ? `${(x * 1000).toFixed(2)} µs` : x < 10 ? `${x.toFixed(2)} ms` : `${x.toFixed(1)} ms`;
 const mb = (bytes: number) => (bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${bytes} B`);
 const count = (n: number) => n.toLocaleString('en-US');
-/** A class label for a table cell: on one line, and at most 40 characters (whole code points). */
-export const label = (l: string | number) => {
-  const points = Array.from(String(l).replace(/\s+/g, ' ').replace(/\p{Cc}/gu, '\uFFFD'));
-  return points.length > 40 ? `${points.slice(0, 39).join('')}…` : points.join('');
-};
+/** At most `max` characters (whole code points, so no emoji is cut in half), with an ellipsis when cut. */
+export function shorten(text: string, max: number): string {
+  const points = Array.from(text);
+  return points.length > max ? `${points.slice(0, max - 1).join('')}…` : text;
+}
+/** A class label for a table cell: on one line, and at most 40 characters. */
+export const label = (l: string | number) => shorten(String(l).replace(/\s+/g, ' ').replace(/\p{Cc}/gu, '\uFFFD'), 40);
+
+/** A table cell that holds a number (with its unit, if any): right-aligned in both renderings. */
+export const isNumericCell = (cell: string): boolean => /^[-+]?(\d[\d,]*(\.\d+)?|\.\d+)(e[-+]?\d+)?( ?(µs|ms|s|B|KB|MB|GB|%|\/s))?$/i.test(cell);
 const lines = (...items: Array<string | false | null | undefined>): Block => ({ type: 'lines', lines: items.filter((l): l is string => typeof l === 'string') });
 const reasons = (r: Record<string, unknown>) => (Object.keys(r).length ? ` ${JSON.stringify(r)}` : '');
 /** Warning counts by stage and code, as "natural:email-text UNDECODABLE_TEXT 146, EMPTY_BODY 20". */
@@ -66,7 +71,8 @@ function confusion(s: EvaluationSummary): Block {
   return { type: 'table', caption: 'rows: true class; columns: predicted class', head: ['true \\ predicted', ...labels.map(label)], rows: matrix.map((row, i) => [label(labels[i]!), ...row.map(count)]) };
 }
 
-const STABLE_FIGURES = ['accuracy', 'balancedAccuracy', 'precision', 'recall', 'f1', 'macroF1', 'rocAuc', 'prAuc', 'logLoss'];
+/** The figures whose spread over folds is shown, in order. */
+export const STABLE_FIGURES = ['accuracy', 'balancedAccuracy', 'precision', 'recall', 'f1', 'macroF1', 'rocAuc', 'prAuc', 'logLoss'];
 /** How a figure is named for a reader (the JSON keeps its key). */
 export const FIGURE_NAMES: Record<string, string> = {
   accuracy: 'accuracy',

@@ -1,4 +1,5 @@
 import { nice, ticks } from 'd3-array';
+import { shorten } from './sections.js';
 
 /** Escapes text for HTML and SVG content and attribute values. */
 export function escapeXml(text: string): string {
@@ -6,11 +7,6 @@ export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!).replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD');
 }
 
-/** At most `max` characters (whole code points, so no emoji is cut in half), with an ellipsis when cut. */
-export function shorten(text: string, max: number): string {
-  const points = Array.from(text);
-  return points.length > max ? `${points.slice(0, max - 1).join('')}…` : text;
-}
 
 /** Okabe–Ito colours: told apart by readers with any common colour-vision deficiency. */
 export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#F0E442', '#000000'];

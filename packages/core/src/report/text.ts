@@ -1,7 +1,6 @@
 import type { EvaluationSummary } from '../evaluation/summary.js';
-import { type Section, reportSections } from './sections.js';
+import { type Section, isNumericCell, reportSections } from './sections.js';
 
-const NUMERIC = /^[-+]?(\d[\d,]*(\.\d+)?|\.\d+)(e[-+]?\d+)?( ?(ms|s|B|KB|MB|GB|%|\/s))?$/i;
 const BLANK = /^(-|n\/a|)$/;
 
 /** Aligns rows (the first is the head) into columns two spaces apart; a column of numbers is right-aligned, head included. */
@@ -9,7 +8,7 @@ export function textTable(rows: ReadonlyArray<ReadonlyArray<string>>): string {
   const columns = Math.max(0, ...rows.map((r) => r.length));
   const widths = Array.from({ length: columns }, (_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   const body = rows.slice(1);
-  const right = widths.map((_, c) => body.some((r) => NUMERIC.test(r[c] ?? '')) && body.every((r) => NUMERIC.test(r[c] ?? '') || BLANK.test(r[c] ?? '')));
+  const right = widths.map((_, c) => body.some((r) => isNumericCell(r[c] ?? '')) && body.every((r) => isNumericCell(r[c] ?? '') || BLANK.test(r[c] ?? '')));
   return rows.map((r) => r.map((cell, c) => (right[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n');
 }
 
