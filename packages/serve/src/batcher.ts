@@ -84,10 +84,7 @@ export class MicroBatcher {
       job.reject(new Abandoned('shutting down'));
     }
     this.queued = 0;
-    clearTimeout(this.timer);
-    if (this.immediate) clearImmediate(this.immediate);
-    this.timer = undefined;
-    this.immediate = undefined;
+    this.cancelStart();
     if (!this.running) for (const done of this.idle.splice(0)) done();
   }
 
@@ -109,11 +106,16 @@ export class MicroBatcher {
     else this.timer ??= setTimeout(() => this.flush(), this.options.maxWaitMs);
   }
 
-  private flush(): void {
+  /** Drops a scheduled start of the next batch (its timer or its setImmediate). */
+  private cancelStart(): void {
     clearTimeout(this.timer);
-    this.timer = undefined;
     if (this.immediate) clearImmediate(this.immediate);
+    this.timer = undefined;
     this.immediate = undefined;
+  }
+
+  private flush(): void {
+    this.cancelStart();
     if (this.running || this.queue.length === 0) return;
     // Whole requests, up to the batch size (a request larger than a batch runs alone).
     const jobs: Job[] = [];

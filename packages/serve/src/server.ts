@@ -60,6 +60,9 @@ function send(reply: FastifyReply, status: number, code: string, message: string
   return reply.code(status).send({ error: { code, message, ...extra } });
 }
 
+/** A version number as a URL gives it (1 to 999,999,999), or undefined. */
+const versionOf = (raw: string): number | undefined => (/^[1-9]\d{0,8}$/.test(raw) ? Number(raw) : undefined);
+
 /** The routes and their methods, for telling 405 (wrong method) from 404 (no such route). */
 const ROUTES: ReadonlyArray<readonly [RegExp, string]> = [
   [/^\/(healthz|readyz|metrics|openapi\.json)$/, 'GET'],
@@ -189,14 +192,20 @@ export async function createApp(source: string | PipelineModel, options: ServeOp
     return send(reply, 503, 'CLOSING', 'The server is shutting down. Retry on another instance, or after a moment.');
   });
   // Every answer is counted, by model (a served model's name, or _unknown/_none, so names made up by clients add no series) and status.
+  /** The served model a predict route's params name (`{target: 'spam:predict'}`, or `{name, target: '2:predict'}`), if any. */
+  const servedBy = (params: unknown): ServedModel | undefined => {
+    const p = (params ?? {}) as { name?: string; target?: string };
+    const head = p.target?.replace(/:predict$/, '');
+    if (p.name === undefined) return head === undefined ? undefined : registry.get(head);
+    const version = head === undefined ? undefined : versionOf(head);
+    return head !== undefined && version === undefined ? undefined : registry.get(p.name, version);
+  };
   /** The model a request to a /v1/models route names, as a metric label: its name if served, else _unknown. */
   const targetOf = (request: { params: unknown; routeOptions: { url?: string } }) => {
     const known = modelOf.get(request);
     if (known) return known;
     if (!request.routeOptions.url?.startsWith('/v1/models/')) return undefined;
-    const params = (request.params ?? {}) as { name?: string; target?: string };
-    const name = params.name ?? params.target?.replace(/:predict$/, '');
-    const served = name === undefined ? undefined : registry.get(name);
+    const served = servedBy(request.params);
     return { model: served ? served.name : '_unknown', version: served ? String(served.version) : '_unknown' };
   };
   app.addHook('onResponse', async (request, reply) => {
@@ -269,7 +278,6 @@ export async function createApp(source: string | PipelineModel, options: ServeOp
     })),
   });
 
-  const versionOf = (raw: string): number | undefined => (/^[1-9]\d{0,8}$/.test(raw) ? Number(raw) : undefined);
 
   const predict = async (name: string, version: number | undefined, body: { instances: object[] }, reply: FastifyReply) => {
     const started = performance.now();
@@ -370,9 +378,7 @@ export async function createApp(source: string | PipelineModel, options: ServeOp
     // A full queue is answered before the body is read: under overload, parsing bodies only to refuse
     // them would take the CPU the model needs (goodput fell from ~900 to ~350 requests/s that way).
     const shed = async (request: { params: unknown }, reply: FastifyReply) => {
-      const params = request.params as { name?: string; target?: string };
-      const name = params.name ?? params.target?.replace(/:predict$/, '');
-      const served = name === undefined ? undefined : registry.get(name);
+      const served = servedBy(request.params);
       if (served && served.batcher.depth >= maxQueue) {
         reply.header('retry-after', retryAfter);
         return send(reply, 503, 'QUEUE_FULL', `The server is at capacity (${served.batcher.depth} records queued for '${served.name}'). Retry after ${retryAfter} s.`);
