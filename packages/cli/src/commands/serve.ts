@@ -33,21 +33,6 @@ function whole(value: string | undefined, option: string, min: number, max = Num
   return n;
 }
 
-/** The manifests under a served folder, in the layouts serve accepts (one artifact, a folder of them, name/version). */
-function manifestsUnder(root: string): string[] {
-  const found: string[] = [];
-  const visit = (dir: string, depth: number) => {
-    if (fs.existsSync(path.join(dir, MANIFEST_FILE))) {
-      found.push(path.join(dir, MANIFEST_FILE));
-      return;
-    }
-    if (depth === 2) return;
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) visit(path.join(dir, entry.name), depth + 1);
-  };
-  visit(root, 0);
-  return found;
-}
-
 /**
  * `tributary serve <dir>`: the models under a folder behind @tributary/serve's HTTP API, with the
  * plugins their manifests name; stops cleanly on SIGTERM or SIGINT (requests in flight finish).
@@ -71,7 +56,9 @@ export async function serveCommand(dir: string, options: ServeOptions): Promise<
     allowUnapproved: options.allowUnapproved === true,
   };
   const workers = whole(options.workers, '--workers', 1, 64) ?? 1;
-  const manifests = manifestsUnder(root);
+  const serveModule = (await importFromProject('@tributary/serve', process.cwd(), 'tributary serve')) as ServeModule;
+  // The folders the server will load, found by its own reading of the layouts.
+  const manifests = serveModule.findModels(root).map((c) => path.join(c.dir, MANIFEST_FILE));
   if (manifests.length === 0) throw new UsageError(`${dir} holds no saved model: no ${MANIFEST_FILE} in it, in its folders, or in numbered versions (name/1, name/2).`);
   const names = new Set<string>();
   for (const file of manifests) {
@@ -81,7 +68,6 @@ export async function serveCommand(dir: string, options: ServeOptions): Promise<
       // An unreadable manifest is reported by the server's own load, with the reason.
     }
   }
-  const serveModule = (await importFromProject('@tributary/serve', process.cwd(), 'tributary serve')) as ServeModule;
   if (workers > 1 && cluster.isPrimary) return primary(workers);
   const worker = cluster.isWorker ? cluster.worker!.id : undefined;
   const { plugins, problems } = await loadPlugins([...names], process.cwd(), `The models in ${dir}`);
