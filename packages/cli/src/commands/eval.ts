@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { type DataRecord, type Dataset, recordId, summarizeEvaluation } from '@tributary/core';
 import { renderText } from '@tributary/core/report';
 import { evaluate, fieldsOf, metricsOf, nothingScored } from '../evaluate.js';
-import { reportTarget, writeHtmlReport } from './report.js';
+import { reportTarget, writeHtmlReportLater } from './report.js';
 import type { EvaluationSpecValue } from '../spec/schema.js';
 import { UsageError } from '../errors.js';
 import { loadModel } from '../model.js';
@@ -86,14 +86,7 @@ export async function evalCommand(dir: string, options: EvalOptions): Promise<vo
     progress.stop();
     const pipeline = (manifest.evaluation as { pipeline?: unknown } | undefined)?.pipeline;
     const summary = summarizeEvaluation(e, { fields: fieldsOf(spec), ...(typeof pipeline === 'string' ? { pipeline } : {}) });
-    // The figures are printed even when the page cannot be written; the failure comes after them.
-    let failure: unknown;
-    let written: string | undefined;
-    try {
-      written = reportFile ? writeHtmlReport(reportFile, summary) : undefined;
-    } catch (error) {
-      failure = error;
-    }
+    const { written, failure } = writeHtmlReportLater(reportFile, summary);
     emit(options, { artifact: dir, data: options.data, ...(fromSpec ? { part } : {}), task, metrics: metricsOf(e), efficiency: e.efficiency, records: e.run, warnings: summary.warnings, ...(written ? { report: written } : {}) }, () =>
       [renderText(summary).trimEnd(), ...(written ? ['', `report written to ${written}`] : [])].join('\n'),
     );

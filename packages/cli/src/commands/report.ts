@@ -47,6 +47,19 @@ export function writeHtmlReport(target: string, summary: EvaluationSummary): str
   return target;
 }
 
+/**
+ * Writes the page if there is a target, keeping a failure for later: the command prints its results
+ * first, then throws `failure`, so a page that cannot be written never hides the figures.
+ */
+export function writeHtmlReportLater(target: string | undefined, summary: EvaluationSummary | undefined): { written?: string; failure?: unknown } {
+  if (!target || !summary) return {};
+  try {
+    return { written: writeHtmlReport(target, summary) };
+  } catch (failure) {
+    return { failure };
+  }
+}
+
 /** `tributary report <artifact>`: a saved model's evaluation as text, JSON, or (`--html FILE`) a page. */
 export async function reportCommand(dir: string, options: ReportOptions): Promise<void> {
   const target = options.html === undefined ? undefined : reportTarget(options.html, '--html');

@@ -19,7 +19,7 @@ import {
 import { renderHtml, renderText } from '@tributary/core/report';
 import { RunFailed, UsageError } from '../errors.js';
 import { type Report, evaluate, fieldsOf, metricsOf, nothingScored } from '../evaluate.js';
-import { reportTarget, writeHtmlReport } from './report.js';
+import { reportTarget, writeHtmlReportLater } from './report.js';
 import { type GlobalOptions, Progress, createLogger, emit, showEvents } from '../output.js';
 import { plan } from '../plan.js';
 import { openSource, resolvePathRef } from '../sources.js';
@@ -167,14 +167,7 @@ export async function runCommand(specFile: string, options: RunOptions): Promise
         : undefined;
     await model.dispose();
     progress.stop();
-    // The results are printed even when the page cannot be written; the failure comes after them.
-    let reportFailure: unknown;
-    let reportFile: string | undefined;
-    try {
-      reportFile = summary && reportTo ? writeHtmlReport(reportTo, summary) : undefined;
-    } catch (error) {
-      reportFailure = error;
-    }
+    const { written: reportFile, failure: reportFailure } = writeHtmlReportLater(reportTo, summary);
 
     const result = {
       ...(spec.name ? { pipeline: spec.name } : {}),
