@@ -53,6 +53,31 @@ Content-Type: text/html; charset=utf-8
     expect(await textOf(raw)).toBe('report\nSee attached.');
   });
 
+  it('parses only the header fields the text depends on, with the text mailparser gives for the whole message', async () => {
+    const received = Array.from({ length: 12 }, (_, i) => `Received: from relay${i}.example.net (relay${i}.example.net [10.0.0.${i}])\n\tby mx.example.org (Postfix) with ESMTP id ${i}\n\tfor <someone@example.org>; Thu, 22 Aug 2002 13:17:22 +0100`).join('\n');
+    const to = `To: ${Array.from({ length: 40 }, (_, i) => `"User, No. ${i}" <user${i}@example.com>`).join(',\n  ')}`;
+    const messages: Array<[string | Buffer, string]> = [
+      // A folded, encoded subject and a boundary on the Content-Type's second line, below a long header.
+      [
+        `${received}\nFrom: "Öz" <oz@example.com>\n${to}\nSubject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\n =?UTF-8?Q?_aus_K=C3=B6ln?=\nMIME-Version: 1.0\nContent-Type: multipart/alternative;\n\tboundary="inner"\nX-Mailer: test\n\n--inner\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\ncaf=E9 cr=E8me\n--inner--\n`,
+        'Grüße aus Köln\ncafé crème',
+      ],
+      // Lower-case names, a space before the colon, CRLF line ends, format=flowed.
+      [crlf(`${received}\nsubject : flowed\ncontent-type: text/plain; format=flowed\ndate: Thu, 22 Aug 2002 13:17:22 +0100\n\nOne line \nwrapped.\n`), 'flowed\nOne line wrapped.'],
+      // 8-bit bytes in a header that is dropped, and no header the text needs at all.
+      [Buffer.concat([Buffer.from('From: J\xf6rg <j@example.com>\nDate: today\n\n', 'latin1'), Buffer.from('just a body\n')]), 'just a body'],
+      // A body-only message: its first paragraph is read as a header, as a mail reader would.
+      ['no header here\n\nsecond paragraph\n', 'second paragraph'],
+    ];
+    const { simpleParser } = await import('mailparser');
+    for (const [raw, expected] of messages) {
+      const whole = await simpleParser(typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw);
+      const reference = `${(whole.subject ?? '').trim()}\n${typeof whole.text === 'string' ? whole.text : ''}`.trim();
+      expect(reference).toBe(expected);
+      expect(await textOf(raw)).toBe(expected);
+    }
+  });
+
   it('drops the mbox "From " separator line some corpora keep', async () => {
     expect(await textOf('From someone@example.com  Thu Aug 22 13:17:22 2002\nSubject: hi\n\nbody')).toBe('hi\nbody');
   });
