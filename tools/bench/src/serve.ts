@@ -81,9 +81,6 @@ const list = JSON.parse(fs.readFileSync(path.join(corpusDirectory(), 'file_list.
 const bodies = Array.from({ length: 50 }, (_, i) => list[(i * 121) % list.length]!).map((file) => JSON.stringify({ instances: [{ raw: fs.readFileSync(path.join(corpusDirectory(), file), 'latin1') }] }));
 const spam = await start(['artifact', artifact], { MAX_QUEUE: '256' });
 await load(spam.url, { connections: 4, bodies, seconds: 2 }); // warm-up
-const byConnections: Record<string, ReturnType<typeof figures>> = {};
-for (const connections of [1, 16, 64]) byConnections[connections] = figures(await load(spam.url, { connections, bodies }));
-const at16 = byConnections[16]!;
 // The same model served by `tributary serve --workers 2`: two processes sharing the port, one per core.
 const bin = path.join(path.dirname(require.resolve('@tributary/cli/package.json')), 'bin', 'tributary.js');
 const pair = spawn(process.execPath, [bin, 'serve', artifact, '--port', '0', '--workers', '2', '--poll-ms', '0', '--max-queue', '256'], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -97,17 +94,33 @@ const pairUrl = await new Promise<string>((resolve, reject) => {
   pair.on('exit', (code) => reject(new Error(`tributary serve exited with ${code}: ${err}`)));
 });
 await load(pairUrl, { connections: 4, bodies, seconds: 2 });
-const twoWorkers: Record<string, ReturnType<typeof figures>> = {};
-for (const connections of [16, 64]) twoWorkers[connections] = figures(await load(pairUrl, { connections, bodies }));
+// The target's point (16 connections) in 3 interleaved rounds for each server, since the machine's speed
+// drifts by a third from minute to minute; 1 and 64 connections once each.
+type Figures = ReturnType<typeof figures>;
+const rounds: { one: Figures[]; two: Figures[] } = { one: [], two: [] };
+for (let round = 0; round < 3; round++) {
+  rounds.one.push(figures(await load(spam.url, { connections: 16, bodies })));
+  rounds.two.push(figures(await load(pairUrl, { connections: 16, bodies })));
+}
+const byConnections: Record<string, Figures> = {};
+const twoWorkers: Record<string, Figures> = {};
+for (const connections of [1, 64]) byConnections[connections] = figures(await load(spam.url, { connections, bodies }));
+twoWorkers[64] = figures(await load(pairUrl, { connections: 64, bodies }));
 await stop(pair);
-const best = twoWorkers[16]!;
+/** The round with the median requests/s. */
+const middle = (all: Figures[]) => [...all].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(all.length / 2)]!;
+byConnections[16] = middle(rounds.one);
+twoWorkers[16] = middle(rounds.two);
+const at16 = byConnections[16];
+const meets = (f: Figures) => f.requestsPerSecond >= 1500 && f.p99Ms <= 50;
 emit({
   bench: 'serve-spam',
   seconds: SECONDS,
   byConnections,
   twoWorkers,
-  target: '≥ 1500 requests/s with p99 ≤ 50 ms at 16 connections',
-  pass: (at16.requestsPerSecond >= 1500 && at16.p99Ms <= 50) || (best.requestsPerSecond >= 1500 && best.p99Ms <= 50),
+  roundsAt16: { oneProcess: rounds.one.map((f) => [f.requestsPerSecond, f.p99Ms]), twoWorkers: rounds.two.map((f) => [f.requestsPerSecond, f.p99Ms]) },
+  target: '≥ 1500 requests/s with p99 ≤ 50 ms at 16 connections (median of 3 rounds)',
+  pass: meets(byConnections[16]) || meets(twoWorkers[16]),
 });
 
 // 3. Overload: 4× the sustained rate from many connections; then how soon it answers normally again.
