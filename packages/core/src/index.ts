@@ -3,7 +3,7 @@ export { CORE_VERSION } from './version.js';
 export { ERROR_CODES, TributaryError, isTributaryError, toTributaryError } from './errors/tributary-error.js';
 export type { ErrorCode, TributaryErrorOptions } from './errors/tributary-error.js';
 
-export { denseTensor, featureLength, isDenseTensor, isSparseVector, recordId, sparseVector, stackTensors, writeDense } from './record/record.js';
+export { denseTensor, featureLength, isDenseTensor, isSparseVector, recordId, recordJsonReplacer, sparseVector, stackTensors, writeDense } from './record/record.js';
 export type { Batch, DataRecord, DenseTensor, FeatureVector, SparseVector } from './record/record.js';
 
 export { createRandom } from './random/random.js';
@@ -48,13 +48,21 @@ export type { Manifest, StageEntry } from './artifacts/manifest.js';
 
 export { files, listFiles } from './sources/files.js';
 export type { FileEntry, FileSourceOptions, FolderLabels } from './sources/files.js';
-export { csvRows, jsonLines, parseJsonLine, sourceProblem } from './sources/text-sources.js';
-export type { CsvOptions, JsonLinesOptions, OnSourceProblem, SourceProblem } from './sources/text-sources.js';
+export { jsonLines, parseJsonLine, sourceProblem } from './sources/text-sources.js';
+export type { JsonLinesOptions, OnSourceProblem, SourceProblem, TextSource } from './sources/text-sources.js';
+export { columnNames, csvRows } from './sources/csv.js';
+export type { CsvOptions } from './sources/csv.js';
+export { checkEncoding, createDecoder, sniffEncoding } from './sources/decode.js';
+export { writeCsv, writeJsonLines } from './sources/sinks.js';
+export type { CsvSinkOptions, SinkResult } from './sources/sinks.js';
+export type { ChunkDecoder, TextEncoding } from './sources/decode.js';
 export { MAX_LINE_BYTES, readLines } from './sources/lines.js';
 export type { Line } from './sources/lines.js';
 
 export { Execution } from './pipeline/execution.js';
 export type { ErrorPolicy, ExecutionOptions } from './pipeline/execution.js';
+export { sourceProblemsTo } from './pipeline/source-problems.js';
+export type { SourceProblemsOptions } from './pipeline/source-problems.js';
 export { Pipeline } from './pipeline/pipeline.js';
 export { PipelineModel } from './pipeline/pipeline-model.js';
 export type { FittedStage, GateOutcome, PipelineSchema, Prediction, PredictionError, SaveOptions } from './pipeline/pipeline-model.js';

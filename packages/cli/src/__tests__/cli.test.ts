@@ -266,7 +266,7 @@ describe('run → inspect → predict → eval on a real subset of the SpamAssas
     expect(fromFile.map((r) => r.id ?? `line ${r.line}`)).toEqual(['a', 'line 2', 'c']);
     expect(fromFile[1].error.code).toBe('INVALID_DATA');
     const csv = path.join(dir, 'ragged.csv');
-    fs.writeFileSync(csv, 'id,raw\n1,"Subject: hello"\n2\n3,"Subject: FREE money"\n');
+    fs.writeFileSync(csv, 'id,raw\n1,"Subject: hello"\n2,"Subject: x",extra\n3,"Subject: FREE money"\n');
     const rows = (await tributary(['predict', artifact, '--input', csv])).stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(rows.map((r) => r.id ?? `line ${r.line}`)).toEqual([1, 'line 3', 3]);
   });

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { type DataRecord, Dataset, RunReport, type SourceProblem, csvRows, jsonLines } from '@tributary/core';
+import { type DataRecord, Dataset, RunReport, type SourceProblem, csvRows, jsonLines, recordJsonReplacer } from '@tributary/core';
 import { UsageError } from '../errors.js';
 import { loadModel } from '../model.js';
 import { type GlobalOptions, Progress, createLogger } from '../output.js';
@@ -42,7 +42,7 @@ function items(input: { readonly stdin: true } | { readonly spec: SourceSpecValu
     else source = openSource(input.spec, process.cwd(), onProblem);
     let position = 0;
     for await (const row of source) {
-      // A source may report a bad line while earlier records are still buffered (csv-parse): order by line.
+      // Problems are reported as met; the records read before one may still be on their way: order by line.
       const line = typeof row[LINE] === 'number' ? (row[LINE] as number) : Infinity;
       while (problems.length && (problems[0]!.line ?? -1) < line) yield bad(problems.shift()!);
       const { [LINE]: _line, ...record } = row;
@@ -51,13 +51,6 @@ function items(input: { readonly stdin: true } | { readonly spec: SourceSpecValu
     }
     while (problems.length) yield bad(problems.shift()!);
   });
-}
-
-/** Binary values as base64 so output lines stay JSON. */
-function replacer(_key: string, value: unknown): unknown {
-  if (value instanceof Uint8Array) return { base64: Buffer.from(value).toString('base64') };
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>);
-  return value;
 }
 
 /**
@@ -80,7 +73,7 @@ export async function predictCommand(dir: string, options: PredictOptions): Prom
   let done = 0;
   let failed = 0;
   let bad = 0;
-  const write = (line: unknown) => process.stdout.write(`${JSON.stringify(line, replacer)}\n`);
+  const write = (line: unknown) => process.stdout.write(`${JSON.stringify(line, recordJsonReplacer)}\n`);
   try {
     for await (const batch of input.batch(batchSize)) {
       const records = batch.filter((r): r is DataRecord => !(r instanceof BadInput));

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import fs from 'node:fs';
 import {
   type DataRecord,
   type Dataset,
@@ -9,11 +8,11 @@ import {
   RunReport,
   type Runtime,
   type StabilityReport,
-  TributaryError,
   checkGate,
   crossValidate,
   describeGateMiss,
   recordHistory,
+  sourceProblemsTo,
   summarizeEvaluation,
 } from '@tributary/core';
 import { renderHtml, renderText } from '@tributary/core/report';
@@ -56,21 +55,7 @@ function counted(data: Dataset<DataRecord>, progress: Progress, label: string): 
  * source more than once) and, for `dead-letter`, written to the dead-letter file.
  */
 function sourceProblems(report: RunReport, execution: ExecutionOptions, runtime: Runtime): OnSourceProblem | undefined {
-  const policy = execution.errorPolicy ?? 'fail';
-  if (policy === 'fail') return undefined;
-  const seen = new Set<string>();
-  return (problem) => {
-    const recordId = problem.line !== undefined ? `${path.basename(problem.source)}:${problem.line}` : (problem.id ?? problem.source);
-    const key = `${problem.source}\0${recordId}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    report.input++;
-    report.reject('source', recordId, new TributaryError(problem.code, { message: problem.message }), policy);
-    runtime.events.emit({ type: 'record:rejected', stage: 'source', recordId, code: problem.code, message: problem.message, policy });
-    if (policy === 'dead-letter' && execution.deadLetterPath) {
-      fs.appendFileSync(execution.deadLetterPath, `${JSON.stringify({ stage: 'source', recordId, code: problem.code, message: problem.message, source: problem.source, ...(problem.line === undefined ? {} : { line: problem.line }) })}\n`);
-    }
-  };
+  return sourceProblemsTo({ report, events: runtime.events, ...(execution.errorPolicy ? { errorPolicy: execution.errorPolicy } : {}), ...(execution.deadLetterPath ? { deadLetterPath: execution.deadLetterPath } : {}) });
 }
 
 /** `tributary run <spec>`: fit the pipeline on the source, evaluate on the held-out part, check the gate, save. */

@@ -205,3 +205,32 @@ describe('mapConcurrent when reading stops', () => {
     expect([...finished].sort()).toEqual([0, 1, 2, 3]);
   });
 });
+
+describe('Dataset.fromChunks: items that arrive in arrays', () => {
+  const chunked = () => Dataset.fromChunks(() => [[1, 2, 3], [], [4], [5, 6, 7, 8, 9], [10]]);
+
+  it('batch, map, filter, take and collect give what the same items one by one give, with the same indices', async () => {
+    const plain = Dataset.from(async function* () {
+      for (let i = 1; i <= 10; i++) yield i;
+    });
+    for (const data of [chunked(), plain]) {
+      expect(await data.batch(4).collect()).toEqual([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10]]);
+      expect(await data.map((x, i) => (i % 2 ? Promise.resolve(x * 10 + i) : x * 10 + i)).collect()).toEqual([10, 21, 32, 43, 54, 65, 76, 87, 98, 109]);
+      expect(await data.filter((x, i) => x % 3 === 0 || i === 0).collect()).toEqual([1, 3, 6, 9]);
+      expect(await data.take(5).collect()).toEqual([1, 2, 3, 4, 5]);
+      expect(await data.count()).toBe(10);
+      const items: number[] = [];
+      for await (const x of data) items.push(x);
+      expect(items).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    }
+  });
+
+  it('passes the source arrays on as chunks, and groups single items into chunks', async () => {
+    const sizes: number[] = [];
+    for await (const chunk of chunked().chunks()) sizes.push(chunk.length);
+    expect(sizes).toEqual([3, 0, 1, 5, 1]);
+    const grouped: number[] = [];
+    for await (const chunk of Dataset.from(new Set(Array.from({ length: 600 }, (_, i) => i))).chunks()) grouped.push(chunk.length);
+    expect(grouped).toEqual([256, 256, 88]);
+  });
+});

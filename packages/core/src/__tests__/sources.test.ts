@@ -69,7 +69,7 @@ describe('jsonLines() and csvRows()', () => {
     expect(await csvRows(file).collect()).toEqual([
       { id: 1, text: 'hello, world', n: 3.5 },
       { id: 2, text: 'two\r\nlines', n: '7' },
-      { id: 3, text: '', n: '007' },
+      { id: 3, text: null, n: '007' },
       { id: 4, text: 'x', n: -1000 },
       { id: 5, text: 'y', n: ' 5' },
       { id: 6, text: 'z', n: '0x1F' },
@@ -79,8 +79,8 @@ describe('jsonLines() and csvRows()', () => {
     // A file edited on two systems: CRLF rows, then LF rows.
     const mixed = write('mixed-ends.csv', 'a,b\r\n1,2\r\n3,4\n5,6\n');
     expect(await csvRows(mixed).collect()).toEqual([{ a: 1, b: 2 }, { a: 3, b: 4 }, { a: 5, b: 6 }]);
-    const ragged = write('c.csv', 'a,b\n1,2\n3\n');
-    await expect(csvRows(ragged).collect()).rejects.toThrow(/c\.csv, line 3/);
+    const ragged = write('c.csv', 'a,b\n1,2\n3,4,5\n');
+    await expect(csvRows(ragged).collect()).rejects.toThrow(/c\.csv, line 3 has 3 cells, but there are 2 columns/);
   });
 });
 
@@ -100,7 +100,7 @@ describe('readLines and sources that go on past bad lines', () => {
     expect(await jsonLines(file, { onProblem, maxLineBytes: 100 }).collect()).toEqual([{ id: 1 }, { id: 5 }]);
     expect(problems).toEqual([{ line: 2, code: 'INVALID_DATA' }, { line: 3, code: 'INVALID_DATA' }, { line: 4, code: 'INVALID_DATA' }]);
     problems.length = 0;
-    const csv = write('ragged.csv', 'a,b\n1,2\n3\n4,5\n');
+    const csv = write('ragged.csv', 'a,b\n1,2\n3,x,y\n4,5\n');
     expect(await csvRows(csv, { onProblem }).collect()).toEqual([{ a: 1, b: 2 }, { a: 4, b: 5 }]);
     expect(problems).toEqual([{ line: 3, code: 'INVALID_DATA' }]);
   });

@@ -26,6 +26,22 @@ export interface ShuffleOptions {
 }
 
 type Opener<T> = () => AsyncIterator<T>;
+type ChunkOpener<T> = () => AsyncIterator<readonly T[]>;
+
+/** Items per array when a dataset that yields one item at a time is read in chunks. */
+const CHUNK = 256;
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+async function* flatten<T>(chunks: AsyncIterator<readonly T[]>): AsyncGenerator<T> {
+  try {
+    for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield* next.value;
+  } finally {
+    await chunks.return?.();
+  }
+}
 
 /** One-shot sources (streams, generator objects) that some Dataset has already opened. */
 const consumed = new WeakSet<object>();
@@ -100,13 +116,44 @@ function apportion(total: number, weights: readonly number[]): number[] {
  * const { train, test } = Dataset.from(records).split({ test: 0.2, seed: 42, stratifyBy: 'label' });
  */
 export class Dataset<T> implements AsyncIterable<T> {
-  private constructor(private readonly open: Opener<T>) {}
+  private constructor(
+    private readonly open: Opener<T>,
+    /** Set when the source produces items in arrays: read a chunk at a time, not one await per item. */
+    private readonly openChunks?: ChunkOpener<T>,
+  ) {}
+
+  /**
+   * A Dataset whose source yields arrays of items (a parser's rows per block it reads, a query's rows per
+   * result chunk). `chunks()`, `batch`, `map`, `filter`, `take`, `collect` and the pipeline pass them on a
+   * block at a time, so a million small records do not cost a million awaits; iterating the items one by
+   * one still works.
+   */
+  static fromChunks<T>(source: () => Iterable<readonly T[]> | AsyncIterable<readonly T[]>): Dataset<T> {
+    const openChunks = () => toAsyncIterator(checkSource<readonly T[]>(source()));
+    return new Dataset(() => flatten(openChunks()), openChunks);
+  }
+
+  /** The items in arrays: as the source made them, or up to 256 at a time from a source of single items. */
+  chunks(): AsyncIterable<readonly T[]> {
+    if (this.openChunks) {
+      const open = this.openChunks;
+      return { [Symbol.asyncIterator]: open };
+    }
+    return this.batch(CHUNK);
+  }
 
   /** A Dataset over values, an iterable, an async iterable (read once), or a function that opens a source. */
   static from<T>(source: DatasetSource<T>): Dataset<T> {
     if (source instanceof Dataset) return source as Dataset<T>;
     if (isFunction(source)) return new Dataset(() => toAsyncIterator(checkSource(source())));
     checkSource(source);
+    if (Array.isArray(source)) {
+      const items = source as readonly T[];
+      // An array is read in slices, so pipelines over records in memory pass them a block at a time.
+      return Dataset.fromChunks(function* () {
+        for (let at = 0; at < items.length; at += CHUNK * 4) yield items.slice(at, at + CHUNK * 4);
+      });
+    }
     if (isReiterable(source)) return new Dataset(() => toAsyncIterator(source));
     return new Dataset(() => {
       if (consumed.has(source as object)) {
@@ -128,6 +175,19 @@ export class Dataset<T> implements AsyncIterable<T> {
   /** Applies `fn` to every item (sequentially, in order). */
   map<U>(fn: (item: T, index: number) => U | Promise<U>): Dataset<U> {
     const self = this;
+    if (this.openChunks) {
+      return Dataset.fromChunks(async function* () {
+        let i = 0;
+        for await (const chunk of self.chunks()) {
+          const out = new Array<U>(chunk.length);
+          for (let k = 0; k < chunk.length; k++) {
+            const result = fn(chunk[k]!, i++);
+            out[k] = isPromiseLike(result) ? await result : (result as U);
+          }
+          yield out;
+        }
+      });
+    }
     return Dataset.from(async function* () {
       let i = 0;
       for await (const item of self) yield await fn(item, i++);
@@ -136,6 +196,19 @@ export class Dataset<T> implements AsyncIterable<T> {
 
   filter(predicate: (item: T, index: number) => boolean | Promise<boolean>): Dataset<T> {
     const self = this;
+    if (this.openChunks) {
+      return Dataset.fromChunks(async function* () {
+        let i = 0;
+        for await (const chunk of self.chunks()) {
+          const out: T[] = [];
+          for (const item of chunk) {
+            const keep = predicate(item, i++);
+            if (isPromiseLike(keep) ? await keep : keep) out.push(item);
+          }
+          if (out.length > 0) yield out;
+        }
+      });
+    }
     return Dataset.from(async function* () {
       let i = 0;
       for await (const item of self) if (await predicate(item, i++)) yield item;
@@ -188,6 +261,25 @@ export class Dataset<T> implements AsyncIterable<T> {
       throw new TributaryError('INVALID_PARAMS', { param: 'size', message: `batch size must be a whole number ≥ 1, got ${size}.` });
     }
     const self = this;
+    if (this.openChunks) {
+      return Dataset.from(async function* () {
+        let current: T[] = [];
+        for await (const chunk of self.chunks()) {
+          let at = 0;
+          while (at < chunk.length) {
+            const take = Math.min(size - current.length, chunk.length - at);
+            if (take === size) current = chunk.slice(at, at + take);
+            else for (let k = at; k < at + take; k++) current.push(chunk[k]!);
+            at += take;
+            if (current.length === size) {
+              yield current;
+              current = [];
+            }
+          }
+        }
+        if (current.length > 0 && !options.dropRemainder) yield current;
+      });
+    }
     return Dataset.from(async function* () {
       let current: T[] = [];
       for await (const item of self) {
@@ -204,9 +296,7 @@ export class Dataset<T> implements AsyncIterable<T> {
   /** Flattens a dataset of batches back into items. */
   unbatch<U>(this: Dataset<readonly U[]>): Dataset<U> {
     const self = this;
-    return Dataset.from(async function* () {
-      for await (const batch of self) yield* batch;
-    });
+    return Dataset.fromChunks(() => self);
   }
 
   /**
@@ -242,6 +332,20 @@ export class Dataset<T> implements AsyncIterable<T> {
       throw new TributaryError('INVALID_PARAMS', { param: 'count', message: `take() needs a whole number ≥ 0, got ${count}.` });
     }
     const self = this;
+    if (this.openChunks) {
+      return Dataset.fromChunks(async function* () {
+        let left = count;
+        if (left <= 0) return;
+        for await (const chunk of self.chunks()) {
+          if (chunk.length >= left) {
+            yield chunk.slice(0, left);
+            return;
+          }
+          left -= chunk.length;
+          yield chunk;
+        }
+      });
+    }
     return Dataset.from(async function* () {
       if (count <= 0) return;
       let i = 0;
@@ -258,6 +362,12 @@ export class Dataset<T> implements AsyncIterable<T> {
 
   concat(other: Dataset<T>): Dataset<T> {
     const self = this;
+    if (this.openChunks && other.openChunks) {
+      return Dataset.fromChunks(async function* () {
+        yield* self.chunks();
+        yield* other.chunks();
+      });
+    }
     return Dataset.from(async function* () {
       yield* self;
       yield* other;
@@ -285,13 +395,15 @@ export class Dataset<T> implements AsyncIterable<T> {
   /** Reads everything into an array. */
   async collect(): Promise<T[]> {
     const items: T[] = [];
-    for await (const item of this) items.push(item);
+    if (this.openChunks) for await (const chunk of this.chunks()) for (const item of chunk) items.push(item);
+    else for await (const item of this) items.push(item);
     return items;
   }
 
   async count(): Promise<number> {
     let n = 0;
-    for await (const _ of this) n++;
+    if (this.openChunks) for await (const chunk of this.chunks()) n += chunk.length;
+    else for await (const _ of this) n++;
     return n;
   }
 

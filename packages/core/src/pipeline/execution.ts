@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Dataset } from '../dataset/dataset.js';
 import { TributaryError, toTributaryError } from '../errors/tributary-error.js';
 import { assertKnownKeys } from '../params/closest.js';
-import { type Batch, type DataRecord, recordId } from '../record/record.js';
+import { type Batch, type DataRecord, recordId, recordJsonReplacer } from '../record/record.js';
 import type { Stage, StageContext } from '../stage/stage.js';
 import type { PipelineHost } from './host.js';
 import { RunReport } from './run-report.js';
@@ -37,18 +37,6 @@ export interface RunnableStage {
   readonly index: number;
   readonly kind: string;
   readonly stage: Stage;
-}
-
-/** JSON for dead-letter lines: binary fields become base64 rather than arrays of numbers. */
-function deadLetterReplacer(_key: string, value: unknown): unknown {
-  if (typeof value === 'bigint') return value.toString();
-  if (value instanceof Uint8Array) return { base64: Buffer.from(value).toString('base64') };
-  if (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {
-    return { base64: Buffer.from((value as { data: number[] }).data).toString('base64') };
-  }
-  // Other typed arrays (pixels of 16-bit or float images, features) as plain arrays of numbers.
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? v.toString() : v));
-  return value;
 }
 
 const POLICIES: readonly ErrorPolicy[] = ['fail', 'skip', 'dead-letter'];
@@ -185,7 +173,7 @@ export class Execution {
       const entry = { stage: kind, recordId: id, code: error.code, message: error.message };
       let line: string;
       try {
-        line = JSON.stringify({ ...entry, record }, deadLetterReplacer);
+        line = JSON.stringify({ ...entry, record }, recordJsonReplacer);
       } catch (failure) {
         // A record that cannot be written as JSON (cycles, a throwing toJSON) still gets its line, without the record.
         line = JSON.stringify({ ...entry, record: null, unserialisable: failure instanceof Error ? failure.message : String(failure) });
@@ -230,7 +218,7 @@ export class Execution {
   run(stages: readonly RunnableStage[], data: Dataset<DataRecord>, count: { input: boolean; output: boolean }): Dataset<DataRecord> {
     const report = this.report;
     const clock = this.host.clock;
-    return data.batch(this.batchSize).mapConcurrent(async (batch) => {
+    const batches = data.batch(this.batchSize).mapConcurrent(async (batch) => {
       let current: Batch = batch;
       if (count.input) {
         current = [];
@@ -258,6 +246,8 @@ export class Execution {
       }
       if (count.output) report.output += current.length;
       return current;
-    }, this.concurrency).flatMap((batch) => batch);
+    }, this.concurrency);
+    // The output passes on a batch at a time (Dataset.chunks) to a sink or the next run.
+    return Dataset.fromChunks(() => batches);
   }
 }

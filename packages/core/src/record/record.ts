@@ -117,3 +117,18 @@ export function recordId(record: DataRecord, fallback: number): string | number 
   const id = record.id;
   return typeof id === 'string' || typeof id === 'number' ? id : fallback;
 }
+
+/**
+ * A JSON.stringify replacer for records: bytes become `{"base64": …}` rather than objects of numbered
+ * keys, other typed arrays (pixels of 16-bit or float images, features) plain arrays of numbers, and
+ * bigints strings. Used for JSON Lines output and dead-letter files.
+ */
+export function recordJsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Uint8Array) return { base64: Buffer.from(value).toString('base64') };
+  if (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {
+    return { base64: Buffer.from((value as { data: number[] }).data).toString('base64') };
+  }
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? v.toString() : v));
+  return value;
+}

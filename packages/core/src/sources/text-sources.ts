@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import { parse } from 'csv-parse';
 import { Dataset } from '../dataset/dataset.js';
 import { type ErrorCode, TributaryError } from '../errors/tributary-error.js';
 import type { DataRecord } from '../record/record.js';
@@ -15,7 +14,14 @@ export interface SourceProblem {
   readonly line?: number;
   /** Its id (a file of a files source). */
   readonly id?: string;
+  /** The start of its text (a CSV row), for a dead-letter file. */
+  readonly raw?: string;
 }
+
+/** A file, or a stream such as stdin given as `{ name, open }` (opened once per pass). */
+export type TextSource = string | { readonly name: string; readonly open: () => AsyncIterable<Uint8Array | string> };
+
+export const sourceName = (source: TextSource): string => (typeof source === 'string' ? source : source.name);
 
 /**
  * What a source does with a line it cannot read: throw (the default, a TributaryError naming the file
@@ -29,7 +35,7 @@ export function sourceProblem(problem: SourceProblem, onProblem: OnSourceProblem
   onProblem(problem);
 }
 
-async function checkFile(file: string): Promise<void> {
+export async function checkFile(file: string): Promise<void> {
   const stat = await fs.promises.stat(file).catch(() => undefined);
   if (!stat?.isFile()) {
     throw new TributaryError('SOURCE_NOT_FOUND', {
@@ -69,9 +75,9 @@ export interface JsonLinesOptions {
  * Records from JSON Lines (one object per line; blank lines ignored), streamed: from a file, or from a
  * stream such as stdin given as `{ name, open }` (opened once per pass).
  */
-export function jsonLines(source: string | { readonly name: string; readonly open: () => AsyncIterable<Uint8Array | string> }, options: JsonLinesOptions = {}): Dataset<DataRecord> {
+export function jsonLines(source: TextSource, options: JsonLinesOptions = {}): Dataset<DataRecord> {
   const max = options.maxLineBytes ?? MAX_LINE_BYTES;
-  const name = typeof source === 'string' ? source : source.name;
+  const name = sourceName(source);
   return Dataset.from(async function* () {
     if (typeof source === 'string') await checkFile(source);
     const stream = typeof source === 'string' ? fs.createReadStream(source) : source.open();
@@ -89,72 +95,6 @@ export function jsonLines(source: string | { readonly name: string; readonly ope
         continue;
       }
       yield options.lineField === undefined ? record : { ...record, [options.lineField]: entry.line };
-    }
-  });
-}
-
-export interface CsvOptions {
-  /** Default `,`. */
-  readonly delimiter?: string;
-  /** The first row names the columns (default); or `false` with `columns` naming them. */
-  readonly header?: boolean;
-  readonly columns?: readonly string[];
-  /**
-   * Turn unquoted cells written as plain decimal numbers into numbers (default true). Cells a number
-   * would change stay text: quoted ones, and ones with a leading zero (`007`, a code) or a sign `+`.
-   */
-  readonly numbers?: boolean;
-  /** Go on past rows that do not parse (a wrong number of cells, a broken quote), handing each to this function. */
-  readonly onProblem?: OnSourceProblem;
-  /** Put each row's (last) line number in this field, e.g. to cite it or to order rows among reported problems. */
-  readonly lineField?: string;
-}
-
-/** A decimal number whose text a number keeps: no leading zeros, no `+`, no hex, no spaces. */
-const PLAIN_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
-
-/** Records from a CSV file, streamed: quoting, CRLF, quoted newlines and a UTF-8 BOM handled by csv-parse. */
-export function csvRows(file: string, options: CsvOptions = {}): Dataset<DataRecord> {
-  if (options.header === false && !options.columns?.length) {
-    throw new TributaryError('INVALID_PARAMS', { param: 'columns', message: 'A CSV source without a header row needs `columns` naming its columns in order.' });
-  }
-  const describe = (error: unknown) => {
-    const line = (error as { lines?: number }).lines;
-    return { line, message: `${file}${line ? `, line ${line}` : ''}: ${(error as Error).message}. Fix the row, or check the delimiter and quoting.` };
-  };
-  return Dataset.from(async function* () {
-    await checkFile(file);
-    const parser = fs.createReadStream(file).pipe(
-      parse({
-        bom: true,
-        delimiter: options.delimiter ?? ',',
-        columns: options.header === false ? [...options.columns!] : true,
-        skip_empty_lines: true,
-        // Files edited on two systems mix CRLF and LF; csv-parse would otherwise keep the first it sees.
-        record_delimiter: ['\r\n', '\n', '\r'],
-        info: options.lineField !== undefined,
-        ...(options.onProblem
-          ? {
-              skip_records_with_error: true,
-              on_skip: (error: unknown) => {
-                const { line, message } = describe(error);
-                options.onProblem!({ code: 'INVALID_DATA', source: file, ...(line ? { line } : {}), message });
-              },
-            }
-          : {}),
-        cast: options.numbers === false ? false : (value, context) => (!context.quoting && PLAIN_NUMBER.test(value) && Number.isFinite(Number(value)) ? Number(value) : value),
-      }),
-    );
-    try {
-      for await (const row of parser) {
-        if (options.lineField === undefined) yield row as DataRecord;
-        else {
-          const { info, record } = row as { info: { lines: number }; record: Record<string, unknown> };
-          yield { ...record, [options.lineField]: info.lines } as DataRecord;
-        }
-      }
-    } catch (error) {
-      throw new TributaryError('INVALID_DATA', { message: describe(error).message, cause: error });
     }
   });
 }

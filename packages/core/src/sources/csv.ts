@@ -1,0 +1,257 @@
+import fs from 'node:fs';
+import type { TObject, TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { Dataset } from '../dataset/dataset.js';
+import { TributaryError } from '../errors/tributary-error.js';
+import type { DataRecord } from '../record/record.js';
+import { CsvTokenizer, type CsvRow } from './csv-tokenizer.js';
+import { type TextEncoding, checkEncoding, createDecoder } from './decode.js';
+import { MAX_LINE_BYTES } from './lines.js';
+import { type OnSourceProblem, type SourceProblem, type TextSource, checkFile, sourceName, sourceProblem } from './text-sources.js';
+
+export interface CsvOptions {
+  /** One character; default `,`. */
+  readonly delimiter?: string;
+  /** One character; default `"`. */
+  readonly quote?: string;
+  /** The first row names the columns (default); or `false` with `columns` naming them. */
+  readonly header?: boolean;
+  /** The column names, in order: with `header: false`, or to rename the header's columns. */
+  readonly columns?: readonly string[];
+  /**
+   * Infer types (default true): unquoted cells written as plain decimal numbers become numbers, and
+   * empty unquoted cells become null (a missing value). Cells a number would change stay text: quoted
+   * ones, and ones with a leading zero (`007`, a code), a sign `+` or spaces. `false` keeps every cell as
+   * its text. Ignored for the columns a `schema` types.
+   */
+  readonly numbers?: boolean;
+  /** `auto` (default): a byte-order mark, UTF-16 by its zero bytes, else strict UTF-8. See TextEncoding. */
+  readonly encoding?: TextEncoding;
+  /**
+   * The record each row must be (a TypeBox object schema). Cells are converted to the types it names
+   * (`"3"` to 3 for a number, `"true"` to true; never by truncating, so `"2.5"` is no integer); an
+   * empty cell is null where the schema allows null and left out otherwise (a problem when the field is
+   * required). A row that does not match is a problem (INVALID_RECORD), naming the field at fault.
+   * Columns the schema does not name are kept as text, unless it forbids additional properties.
+   */
+  readonly schema?: TObject;
+  /** Go on past rows that cannot be read (a broken quote, too many cells, a schema mismatch), handing each to this function. */
+  readonly onProblem?: OnSourceProblem;
+  /** Put the line each row starts on in this field, e.g. to cite it or to name records without an id. */
+  readonly lineField?: string;
+  /** A longer row is a problem rather than held in memory (an unclosed quote would otherwise swallow the file). Default 64 MiB. */
+  readonly maxRowBytes?: number;
+}
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+
+/**
+ * True for a decimal number whose text a number keeps, `-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?`: no
+ * leading zeros, no `+`, no hex, no spaces. A loop over the characters rather than that regex: type
+ * inference runs on every cell of every row, and the loop is several times faster.
+ */
+export function isPlainNumber(s: string): boolean {
+  const n = s.length;
+  let i = s.charCodeAt(0) === 45 ? 1 : 0;
+  if (i >= n) return false;
+  if (s.charCodeAt(i) === 48) i++;
+  else if (isDigit(s.charCodeAt(i))) while (i < n && isDigit(s.charCodeAt(i))) i++;
+  else return false;
+  if (i < n && s.charCodeAt(i) === 46) {
+    const from = ++i;
+    while (i < n && isDigit(s.charCodeAt(i))) i++;
+    if (i === from) return false;
+  }
+  if (i < n && (s.charCodeAt(i) | 32) === 101) {
+    i++;
+    if (i < n && (s.charCodeAt(i) === 43 || s.charCodeAt(i) === 45)) i++;
+    const from = i;
+    while (i < n && isDigit(s.charCodeAt(i))) i++;
+    if (i === from) return false;
+  }
+  return i === n;
+}
+
+function inferred(cell: string): unknown {
+  if (cell === '') return null;
+  const c = cell.charCodeAt(0);
+  if ((isDigit(c) || c === 45) && isPlainNumber(cell)) {
+    const n = Number(cell);
+    if (Number.isFinite(n)) return n;
+  }
+  return cell;
+}
+
+/** Column names as records can hold them: an empty one becomes `column_<n>`, a repeated one `<name>_2`, `<name>_3`, …. */
+export function columnNames(raw: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return raw.map((name, k) => {
+    let base = name.trim() === '' ? `column_${k + 1}` : name;
+    const count = (seen.get(base) ?? 0) + 1;
+    seen.set(base, count);
+    if (count > 1) {
+      base = `${base}_${count}`;
+      seen.set(base, 1);
+    }
+    return base;
+  });
+}
+
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const TRUE = /^(?:true|1)$/i;
+const FALSE = /^(?:false|0)$/i;
+
+/**
+ * A cell as the type a schema names: a decimal for number and integer (`" 7"`, `"+7"`, `"007"` and
+ * `"7e0"` are 7; `"0x10"` and `"7 kg"` stay text and fail the check), true/false/1/0 for boolean; a
+ * union takes the first member the cell converts to. TypeBox's own Value.Convert is not used: it reads
+ * `"2.5"` as the integer 2 and `"0x10"` as the number 0, changing data instead of refusing it.
+ */
+function convertCell(schema: TSchema | undefined, cell: string): unknown {
+  if (!schema) return cell;
+  if (Array.isArray(schema.anyOf)) {
+    for (const member of schema.anyOf as TSchema[]) {
+      const value = convertCell(member, cell);
+      if (value !== cell || member.type === 'string') return value;
+    }
+    return cell;
+  }
+  switch (schema.type) {
+    case 'number':
+    case 'integer': {
+      const text = cell.trim();
+      return DECIMAL.test(text) && Number.isFinite(Number(text)) ? Number(text) : cell;
+    }
+    case 'boolean':
+      return TRUE.test(cell.trim()) ? true : FALSE.test(cell.trim()) ? false : cell;
+    default:
+      return cell;
+  }
+}
+
+/** How an empty cell of a schema's field is read: null where null is allowed, else absent (fine for an optional field, a problem for a required one). */
+function emptyAs(schema: TSchema | undefined): 'null' | 'absent' {
+  const allowsNull = (s: TSchema): boolean => s.type === 'null' || (Array.isArray(s.anyOf) && s.anyOf.some(allowsNull));
+  return schema && allowsNull(schema) ? 'null' : 'absent';
+}
+
+/** Why a row is not a record. */
+class RowProblem {
+  constructor(
+    readonly code: 'INVALID_DATA' | 'INVALID_RECORD',
+    readonly message: string,
+  ) {}
+}
+
+/** Builds records from rows: names, inference, short and long rows, the schema. Returns a record or a problem. */
+function recordBuilder(names: string[], options: CsvOptions): (row: CsvRow) => DataRecord | RowProblem {
+  const infer = options.numbers !== false;
+  const schema = options.schema;
+  const properties = schema?.properties ?? {};
+  const empty = names.map((name) => (schema ? emptyAs(properties[name]) : undefined));
+  const unsafe = names.some((n) => n === '__proto__');
+  return (row) => {
+    const { cells, quoted } = row;
+    if (cells.length > names.length) {
+      // Trailing delimiters (`1,2,`) add empty cells; anything else in the extra cells is data with no column.
+      for (let k = names.length; k < cells.length; k++) {
+        if (cells[k] !== '') return new RowProblem('INVALID_DATA', `line ${row.line} has ${cells.length} cells, but there are ${names.length} columns (${names.join(', ')}). Check the delimiter and the quoting of that row.`);
+      }
+    }
+    const record: DataRecord = {};
+    for (let k = 0; k < names.length; k++) {
+      const name = names[k]!;
+      const cell = cells[k];
+      let value: unknown;
+      if (cell === undefined) value = null;
+      else if (schema && name in properties) {
+        if (cell === '' && quoted?.[k] !== true) {
+          // A missing value is left out too, so the check names the field as required.
+          if (empty[k] !== 'null') continue;
+          value = null;
+        } else value = convertCell(properties[name], cell);
+      } else value = infer && quoted?.[k] !== true ? inferred(cell) : cell;
+      if (unsafe && name === '__proto__') Object.defineProperty(record, name, { value, enumerable: true, writable: true, configurable: true });
+      else record[name] = value;
+    }
+    if (!schema) return record;
+    if (Value.Check(schema, record)) return record;
+    const first = Value.Errors(schema, record).First();
+    const at = first?.path ? first.path.slice(1) : '';
+    const got = at && record[at] !== undefined ? ` (got ${JSON.stringify(record[at])})` : at ? ' (the cell is empty or missing)' : '';
+    return new RowProblem('INVALID_RECORD', `line ${row.line}${at ? `, column '${at}'` : ''}: ${first?.message ?? 'does not match the schema'}${got}.`);
+  };
+}
+
+/**
+ * Records from a CSV file (or stream), streamed: header, quoting, CRLF/LF/CR row ends (mixed too),
+ * quoted line breaks, a byte-order mark, UTF-16 and legacy encodings, short rows (their missing cells
+ * null), type inference or a schema. Rows that cannot be read are problems: they stop the read with
+ * their line, or, with `onProblem`, are handed to it and left out.
+ */
+export function csvRows(source: TextSource, options: CsvOptions = {}): Dataset<DataRecord> {
+  const name = sourceName(source);
+  const delimiter = options.delimiter ?? ',';
+  const quote = options.quote ?? '"';
+  for (const [param, value] of [['delimiter', delimiter], ['quote', quote]] as const) {
+    if (value.length !== 1 || value === '\n' || value === '\r') throw new TributaryError('INVALID_PARAMS', { param, message: `A CSV ${param} is one character other than a line break; got ${JSON.stringify(value)}.` });
+  }
+  if (delimiter === quote) throw new TributaryError('INVALID_PARAMS', { param: 'quote', message: `The quote and the delimiter are both ${JSON.stringify(quote)}; they must differ.` });
+  if (options.header === false && !options.columns?.length) {
+    throw new TributaryError('INVALID_PARAMS', { param: 'columns', message: 'A CSV source without a header row needs `columns` naming its columns in order.' });
+  }
+  checkEncoding(options.encoding ?? 'auto');
+  const maxRowChars = options.maxRowBytes ?? MAX_LINE_BYTES;
+  return Dataset.fromChunks(async function* () {
+    if (typeof source === 'string') await checkFile(source);
+    const decoder = createDecoder(options.encoding ?? 'auto', name);
+    // Rows and problems of one chunk, in file order.
+    const pending: Array<DataRecord | SourceProblem> = [];
+    const problems = new WeakSet<object>();
+    const problem = (p: SourceProblem) => {
+      problems.add(p);
+      pending.push(p);
+    };
+    let build: ReturnType<typeof recordBuilder> | undefined = options.header === false ? recordBuilder(columnNames(options.columns!), options) : undefined;
+    const tokenizer = new CsvTokenizer(
+      { delimiter, quote, maxRowChars },
+      (row) => {
+        if (!build) {
+          build = recordBuilder(columnNames(options.columns?.length ? options.columns : row.cells), options);
+          return;
+        }
+        const record = build(row);
+        if (record instanceof RowProblem) {
+          problem({ code: record.code, source: name, line: row.line, message: `${name}, ${record.message}`, raw: row.cells.join(delimiter).slice(0, 200) });
+          return;
+        }
+        if (options.lineField !== undefined) record[options.lineField] = row.line;
+        pending.push(record);
+      },
+      (p) => problem({ code: 'INVALID_DATA', source: name, line: p.line, message: `${name}, ${p.message}`, raw: p.raw }),
+    );
+    const stream = typeof source === 'string' ? fs.createReadStream(source, { highWaterMark: 256 * 1024 }) : source.open();
+    // The records of a chunk as one array; a problem among them is raised (or handed on) in its place.
+    const drain = function* (): Generator<DataRecord[]> {
+      let records: DataRecord[] = [];
+      for (const item of pending) {
+        if (!problems.has(item)) {
+          records.push(item as DataRecord);
+          continue;
+        }
+        if (records.length > 0) yield records;
+        records = [];
+        sourceProblem(item as SourceProblem, options.onProblem);
+      }
+      pending.length = 0;
+      if (records.length > 0) yield records;
+    };
+    for await (const chunk of stream as AsyncIterable<Uint8Array | string>) {
+      tokenizer.write(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+      yield* drain();
+    }
+    tokenizer.write(decoder.end());
+    tokenizer.end();
+    yield* drain();
+  });
+}
