@@ -1,0 +1,101 @@
+import { type DataRecord, Dataset, TributaryError } from '@tributary/core';
+
+type DuckDB = typeof import('@duckdb/node-api');
+let loading: Promise<DuckDB> | undefined;
+/** DuckDB's native library is loaded on first use, so importing the plugin stays cheap. */
+export const loadDuckDB = (): Promise<DuckDB> => (loading ??= import('@duckdb/node-api'));
+
+/** A value bound to a `$name` (or `?`) parameter of a query. */
+export type SqlValue = string | number | boolean | bigint | null | Date;
+
+export interface SqlOptions {
+  /**
+   * Values for the query's parameters: an object for `$name` placeholders, an array for `?`. They are
+   * bound by DuckDB, never pasted into the SQL, so a value can hold quotes or SQL without changing the
+   * query. File paths can be parameters too: `read_parquet($file)`.
+   */
+  readonly params?: Readonly<Record<string, SqlValue>> | readonly SqlValue[];
+  /** A database file to open (read-only), or `:memory:` (default) for queries over files. */
+  readonly database?: string;
+  /**
+   * 64-bit integers (DuckDB's BIGINT, and what it infers for whole-number columns) as JavaScript numbers
+   * where they fit exactly (default `number`: ±2^53), or always as `bigint`. One that does not fit stays a
+   * bigint, so no value is silently rounded.
+   */
+  readonly integers?: 'number' | 'bigint';
+  /** DuckDB threads for the query; default DuckDB's own (one per core). */
+  readonly threads?: number;
+}
+
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+function toNumbers(rows: Array<Record<string, unknown>>): DataRecord[] {
+  for (const row of rows) {
+    for (const key in row) {
+      const value = row[key];
+      if (typeof value === 'bigint' && value <= SAFE && value >= -SAFE) row[key] = Number(value);
+    }
+  }
+  return rows as DataRecord[];
+}
+
+/** Says what is wrong with a query: DuckDB's message (which names the line and the object), and what to check. */
+export function sqlError(error: unknown, what: string): TributaryError {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = /No files found|does not exist|Cannot open file|IO Error/i.test(message) ? 'SOURCE_NOT_FOUND' : /Parser Error|Binder Error|Catalog Error/i.test(message) ? 'INVALID_PARAMS' : 'INVALID_DATA';
+  return new TributaryError(code, { message: `${what} failed: ${message}`, cause: error });
+}
+
+/**
+ * The rows of a SQL query as a Dataset, streamed in DuckDB's chunks of 2,048 rows (bounded memory for
+ * any result size), re-run on every pass. Query CSV, JSON Lines and Parquet files directly
+ * (`FROM read_csv($file)`, `read_json`, `read_parquet`, or `FROM 'data/*.parquet'`) to join, filter or
+ * aggregate before the pipeline. Column names become fields; DuckDB's types become numbers, strings,
+ * booleans, Dates, and arrays or objects for lists and structs.
+ *
+ * @example
+ * sql('SELECT * FROM read_csv($file) WHERE station = $station', { params: { file: 'readings.csv', station: 'n1' } })
+ */
+export function sql(query: string, options: SqlOptions = {}): Dataset<DataRecord> {
+  if (typeof query !== 'string' || query.trim() === '') {
+    throw new TributaryError('INVALID_PARAMS', { param: 'query', message: 'sql() needs the query text, e.g. "SELECT * FROM read_parquet($file)".' });
+  }
+  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
+    throw new TributaryError('INVALID_PARAMS', { param: 'threads', message: `threads must be a whole number ≥ 1, got ${options.threads}.` });
+  }
+  return Dataset.fromChunks(async function* () {
+    const { DuckDBInstance } = await loadDuckDB();
+    const config: Record<string, string> = {};
+    if (options.threads) config.threads = String(options.threads);
+    if (options.database && options.database !== ':memory:') config.access_mode = 'READ_ONLY';
+    let instance;
+    try {
+      instance = await DuckDBInstance.create(options.database ?? ':memory:', config);
+    } catch (error) {
+      throw sqlError(error, `Opening the database ${options.database}`);
+    }
+    const connection = await instance.connect();
+    try {
+      let result;
+      try {
+        result = await connection.stream(query, options.params as never);
+      } catch (error) {
+        throw sqlError(error, 'The query');
+      }
+      const rows = result.yieldRowObjectJs();
+      for (;;) {
+        let next;
+        try {
+          next = await rows.next();
+        } catch (error) {
+          throw sqlError(error, 'Reading the query result');
+        }
+        if (next.done) break;
+        yield options.integers === 'bigint' ? (next.value as DataRecord[]) : toNumbers(next.value as Array<Record<string, unknown>>);
+      }
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+  });
+}
