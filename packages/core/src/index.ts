@@ -54,6 +54,8 @@ export { columnNames, csvRows } from './sources/csv.js';
 export type { CsvOptions } from './sources/csv.js';
 export { checkEncoding, createDecoder, sniffEncoding } from './sources/decode.js';
 export { writeCsv, writeJsonLines } from './sources/sinks.js';
+export { httpJson, retryAfterMs } from './sources/http.js';
+export type { HttpJsonOptions, NextPage } from './sources/http.js';
 export type { CsvSinkOptions, SinkResult } from './sources/sinks.js';
 export type { ChunkDecoder, TextEncoding } from './sources/decode.js';
 export { MAX_LINE_BYTES, readLines } from './sources/lines.js';
