@@ -66,11 +66,11 @@ describe('bad specs and bad usage: exit 2, a clear message, no stack trace', () 
   });
 
   it('a plugin that is not installed gives the install command', async () => {
-    const text = spam.replace("  - '@tributary/plugin-tfjs'", "  - '@tributary/plugin-tfjs'\n  - '@tributary/plugin-duckdb'");
+    const text = spam.replace("  - '@tributary/plugin-tfjs'", "  - '@tributary/plugin-tfjs'\n  - '@example/tributary-plugin-absent'");
     const result = await tributary(['run', variant('missing-plugin.yaml', text)]);
     expectUsageError(result);
-    expect(result.stderr).toContain('needs the package @tributary/plugin-duckdb, which is not installed');
-    expect(result.stderr).toContain('Install it: npm install @tributary/plugin-duckdb');
+    expect(result.stderr).toContain('needs the package @example/tributary-plugin-absent, which is not installed');
+    expect(result.stderr).toContain('Install it: npm install @example/tributary-plugin-absent');
   });
 
   it('a plugin whose core range does not fit is refused with both versions, and listed as not fitting', async () => {
