@@ -64,6 +64,8 @@ export type { Line } from './sources/lines.js';
 export { Execution } from './pipeline/execution.js';
 export type { ErrorPolicy, ExecutionOptions } from './pipeline/execution.js';
 export { sourceProblemsTo } from './pipeline/source-problems.js';
+export { writePredictions } from './pipeline/predictions.js';
+export type { PredictionsResult, WritePredictionsOptions } from './pipeline/predictions.js';
 export type { SourceProblemsOptions } from './pipeline/source-problems.js';
 export { Pipeline } from './pipeline/pipeline.js';
 export { PipelineModel } from './pipeline/pipeline-model.js';

@@ -110,7 +110,6 @@ export class ModelRegistry {
   /** Serves a model held in memory (from `serve(model)`), as version 1 of `name`. */
   add(name: string, model: PipelineModel, version = 1, dir?: string): ServedModel {
     if (!NAME.test(name)) throw new TributaryError('INVALID_PARAMS', { param: 'name', message: `A served model's name is letters, digits, '.', '_' and '-' (it goes in URLs); got ${JSON.stringify(name)}.` });
-    const last = model.stages[model.stages.length - 1]!;
     let served!: ServedModel;
     const batcher = new MicroBatcher((records) => this.predict(served, records), this.options.batching, (size, ms) => this.options.onBatch?.(served, size, ms));
     served = {
@@ -120,7 +119,7 @@ export class ModelRegistry {
       model,
       batcher,
       loadedAt: new Date().toISOString(),
-      outputs: last.definition.fields(last.spec.params as never).writes,
+      outputs: model.outputFields,
       inflight: 0,
       retired: false,
     };

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { httpJson, isTributaryError, jsonLines, retryAfterMs } from '@tributary/core';
+import { Type, httpJson, isTributaryError, jsonLines, retryAfterMs } from '@tributary/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** A paginating API on a real socket: /link pages by Link header, /cursor by a cursor in the body, /next by a next-URL field. */
@@ -87,6 +87,9 @@ describe('httpJson: a paginated JSON API', () => {
     expect(await httpJson(`${base}/mixed`, { onProblem: (p) => problems.push(p.message) }).collect()).toEqual([{ id: 1 }, { id: 2 }]);
     expect(problems).toHaveLength(1);
     await expect(httpJson(`${base}/mixed`).collect()).rejects.toThrow(/item 1 of page 1 is 7, not an object/);
+    const typed = await httpJson(`${base}/cursor`, { items: 'data', next: 'none', schema: Type.Object({ id: Type.String() }) }).collect().then(() => undefined, (e: unknown) => e);
+    expect(isTributaryError(typed, 'INVALID_RECORD')).toBe(true);
+    expect((typed as Error).message).toMatch(/item 0 of page 1: 'id': Expected string \(got 1\)/);
   });
 
   it('reads Retry-After as seconds or as an HTTP date', () => {

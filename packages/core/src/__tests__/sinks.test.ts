@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Dataset, RunReport, Type, createRuntime, csvRows, isTributaryError, jsonLines, sourceProblemsTo, writeCsv, writeJsonLines } from '@tributary/core';
+import { Dataset, RunReport, Type, createRuntime, csvRows, isTributaryError, jsonLines, sourceProblemsTo, writeCsv, writeJsonLines, writePredictions } from '@tributary/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scale, toyPlugin } from './fixtures/toy-plugin.js';
 
@@ -72,5 +72,28 @@ describe('dead-letter accounting', () => {
     fs.writeFileSync(file, 'id,x\n1,2\n2.5,3\n');
     expect(sourceProblemsTo({ report: new RunReport(), errorPolicy: 'fail' })).toBeUndefined();
     await expect(csvRows(file, { schema: Type.Object({ id: Type.Integer(), x: Type.Number() }) }).collect()).rejects.toThrow(/line 3, column 'id'/);
+  });
+});
+
+describe('writePredictions', () => {
+  it('writes every input, in order, by id (or position): the outputs, or the error of the stage that rejected it', async () => {
+    const model = await createRuntime({ plugins: [toyPlugin()] }).pipeline([scale({ input: 'x', output: 'y', factor: 10 })]).fit([]);
+    expect(model.outputFields).toEqual(['y']);
+    const inputs = [{ id: 'a', x: 1 }, { x: 2 }, { id: 'c', x: 'bad' }, { id: 'd', x: -0.5 }];
+    const jsonl = await writePredictions(model, inputs, path.join(dir, 'predictions.jsonl'), { batchSize: 3 });
+    expect([jsonl.records, jsonl.predicted, jsonl.rejected]).toEqual([4, 3, 1]);
+    expect(await jsonLines(jsonl.path).collect()).toEqual([
+      { id: 'a', y: 10 },
+      { id: 1, y: 20 },
+      { id: 'c', error: { code: 'INVALID_RECORD', stage: 'toy:scale', message: "'x' is not a number" } },
+      { id: 'd', y: -5 },
+    ]);
+    const csv = await writePredictions(model, Dataset.from(inputs), path.join(dir, 'predictions.csv'));
+    expect(await csvRows(csv.path).collect()).toEqual([
+      { id: 'a', y: 10, error_code: null, error_message: null },
+      { id: 1, y: 20, error_code: null, error_message: null },
+      { id: 'c', y: null, error_code: 'INVALID_RECORD', error_message: "'x' is not a number" },
+      { id: 'd', y: -5, error_code: null, error_message: null },
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { csvRows, files, isTributaryError, jsonLines } from '@tributary/core';
+import { Type, csvRows, files, isTributaryError, jsonLines } from '@tributary/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let dir: string;
@@ -103,5 +103,18 @@ describe('readLines and sources that go on past bad lines', () => {
     const csv = write('ragged.csv', 'a,b\n1,2\n3,x,y\n4,5\n');
     expect(await csvRows(csv, { onProblem }).collect()).toEqual([{ a: 1, b: 2 }, { a: 4, b: 5 }]);
     expect(problems).toEqual([{ line: 3, code: 'INVALID_DATA' }]);
+  });
+});
+
+describe('jsonLines with a schema', () => {
+  it('a line that does not match is an INVALID_RECORD problem naming the field and the value', async () => {
+    const file = write('typed.jsonl', '{"id":1,"t":20.5}\n{"id":2,"t":"warm"}\n{"id":3}\n{"id":4,"t":1}\n');
+    const schema = Type.Object({ id: Type.Integer(), t: Type.Number() });
+    const problems: Array<{ line?: number; code: string; message: string }> = [];
+    const rows = await jsonLines(file, { schema, onProblem: (p) => problems.push(p) }).collect();
+    expect(rows).toEqual([{ id: 1, t: 20.5 }, { id: 4, t: 1 }]);
+    expect(problems.map((p) => [p.line, p.code])).toEqual([[2, 'INVALID_RECORD'], [3, 'INVALID_RECORD']]);
+    expect(problems[0]!.message).toMatch(/Line 2 of .*typed\.jsonl: 't': Expected number \(got "warm"\)/);
+    expect(problems[1]!.message).toMatch(/'t': .*\(the field is missing\)/);
   });
 });

@@ -125,6 +125,12 @@ export class PipelineModel {
     return { input: [...input], output: [...written] };
   }
 
+  /** The fields the last stage writes: what the model predicts (a score and a class, a vector, …). */
+  get outputFields(): string[] {
+    const last = this.stages[this.stages.length - 1];
+    return last ? [...last.definition.fields(last.spec.params as never).writes] : [];
+  }
+
   private runnable(): RunnableStage[] {
     return this.stages.map((s, index) => ({ index, kind: s.spec.kind, stage: s.stage }));
   }

@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import type { TObject, TSchema } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
 import { Dataset } from '../dataset/dataset.js';
 import { TributaryError } from '../errors/tributary-error.js';
 import type { DataRecord } from '../record/record.js';
 import { CsvTokenizer, type CsvRow } from './csv-tokenizer.js';
 import { type TextEncoding, checkEncoding, createDecoder } from './decode.js';
 import { MAX_LINE_BYTES } from './lines.js';
+import { schemaMismatch } from './schema-check.js';
 import { type OnSourceProblem, type SourceProblem, type TextSource, checkFile, sourceName, sourceProblem } from './text-sources.js';
 
 export interface CsvOptions {
@@ -175,11 +175,8 @@ function recordBuilder(names: string[], options: CsvOptions): (row: CsvRow) => D
       else record[name] = value;
     }
     if (!schema) return record;
-    if (Value.Check(schema, record)) return record;
-    const first = Value.Errors(schema, record).First();
-    const at = first?.path ? first.path.slice(1) : '';
-    const got = at && record[at] !== undefined ? ` (got ${JSON.stringify(record[at])})` : at ? ' (the cell is empty or missing)' : '';
-    return new RowProblem('INVALID_RECORD', `line ${row.line}${at ? `, column '${at}'` : ''}: ${first?.message ?? 'does not match the schema'}${got}.`);
+    const mismatch = schemaMismatch(schema, record, 'the cell is empty or missing');
+    return mismatch === undefined ? record : new RowProblem('INVALID_RECORD', `line ${row.line}, column ${mismatch}.`);
   };
 }
 

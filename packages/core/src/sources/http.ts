@@ -1,6 +1,8 @@
+import type { TSchema } from '@sinclair/typebox';
 import { Dataset } from '../dataset/dataset.js';
 import { TributaryError } from '../errors/tributary-error.js';
 import type { DataRecord } from '../record/record.js';
+import { schemaMismatch } from './schema-check.js';
 import { type OnSourceProblem, sourceProblem } from './text-sources.js';
 
 /** How to find the next page: the `Link: <…>; rel="next"` header, a field holding the next URL, or a cursor sent back as a query parameter. */
@@ -20,7 +22,9 @@ export interface HttpJsonOptions {
   readonly backoffMs?: number;
   /** Stops after this many pages (a guard against a server that always links to a next page); default 100,000. */
   readonly maxPages?: number;
-  /** Go on past items that are not objects, handing each to this function. */
+  /** The record each item must be (a TypeBox schema); an item that does not match is a problem (INVALID_RECORD) naming the field. */
+  readonly schema?: TSchema;
+  /** Go on past items that are not objects (or do not match the schema), handing each to this function. */
   readonly onProblem?: OnSourceProblem;
   /** Called before each wait for a retry: why, and for how long. */
   readonly onRetry?: (event: { readonly url: string; readonly attempt: number; readonly reason: string; readonly waitMs: number }) => void;
@@ -127,8 +131,13 @@ export function httpJson(url: string, options: HttpJsonOptions = {}): Dataset<Da
       }
       const records: DataRecord[] = [];
       for (const [i, item] of items.entries()) {
-        if (typeof item === 'object' && item !== null && !Array.isArray(item)) records.push(item as DataRecord);
-        else sourceProblem({ code: 'INVALID_DATA', source: page, id: `${n}:${i}`, message: `${page}: item ${i} of page ${n} is ${JSON.stringify(item)}, not an object.` }, options.onProblem);
+        if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+          sourceProblem({ code: 'INVALID_DATA', source: page, id: `${n}:${i}`, message: `${page}: item ${i} of page ${n} is ${JSON.stringify(item)}, not an object.` }, options.onProblem);
+          continue;
+        }
+        const mismatch = options.schema && schemaMismatch(options.schema, item as DataRecord);
+        if (mismatch) sourceProblem({ code: 'INVALID_RECORD', source: page, id: `${n}:${i}`, message: `${page}: item ${i} of page ${n}: ${mismatch}.`, raw: JSON.stringify(item).slice(0, 200) }, options.onProblem);
+        else records.push(item as DataRecord);
       }
       yield records;
       const current: string = page;

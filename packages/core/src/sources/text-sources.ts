@@ -1,8 +1,10 @@
 import fs from 'node:fs';
+import type { TSchema } from '@sinclair/typebox';
 import { Dataset } from '../dataset/dataset.js';
 import { type ErrorCode, TributaryError } from '../errors/tributary-error.js';
 import type { DataRecord } from '../record/record.js';
 import { MAX_LINE_BYTES, readLines } from './lines.js';
+import { schemaMismatch } from './schema-check.js';
 
 /** A line, row or file of a source that could not be read as a record. */
 export interface SourceProblem {
@@ -69,6 +71,8 @@ export interface JsonLinesOptions {
   readonly maxLineBytes?: number;
   /** Put each record's line number in this field, e.g. to name records without an id by their line. */
   readonly lineField?: string;
+  /** The record each line must be (a TypeBox schema); a line that does not match is a problem (INVALID_RECORD) naming the field. */
+  readonly schema?: TSchema;
 }
 
 /**
@@ -92,6 +96,11 @@ export function jsonLines(source: TextSource, options: JsonLinesOptions = {}): D
         record = parseJsonLine(entry.text, `Line ${entry.line} of ${name}`);
       } catch (error) {
         sourceProblem({ code: 'INVALID_DATA', source: name, line: entry.line, message: (error as Error).message }, options.onProblem, error);
+        continue;
+      }
+      const mismatch = options.schema && schemaMismatch(options.schema, record);
+      if (mismatch) {
+        sourceProblem({ code: 'INVALID_RECORD', source: name, line: entry.line, message: `Line ${entry.line} of ${name}: ${mismatch}.`, raw: entry.text.slice(0, 200) }, options.onProblem);
         continue;
       }
       yield options.lineField === undefined ? record : { ...record, [options.lineField]: entry.line };
