@@ -32,6 +32,10 @@ export async function sourceFields(source: SourceSpecValue, from: string): Promi
       const [first] = await jsonLines(resolvePathRef(source.path, from)).take(1).collect().catch(() => []);
       return first ? { fields: new Set(Object.keys(first)), exact: false } : undefined;
     }
+    case 'http':
+    case 'sql':
+      // Known only once the API answers or the query runs; the run reports a missing field then.
+      return undefined;
     case 'concat': {
       // A record of any part may come next: only the fields every part carries are certain.
       const parts = await Promise.all(source.sources.map((s) => sourceFields(s, from)));

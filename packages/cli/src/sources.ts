@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { type DataRecord, type Dataset, type OnSourceProblem, csvRows, files, jsonLines } from '@tributary/core';
+import { type DataRecord, Dataset, type NextPage, type OnSourceProblem, csvRows, files, httpJson, jsonLines } from '@tributary/core';
+import { importFromProject, packageDir } from './project.js';
 import { UsageError } from './errors.js';
-import { packageDir } from './project.js';
 import type { PathRefValue, SourceSpecValue } from './spec/schema.js';
 
 /** A spec path made absolute: relative to the spec's folder, or inside an installed package. */
@@ -18,6 +18,19 @@ export function sourceProblem(source: SourceSpecValue, from: string): string | u
   if (source.type === 'concat') {
     const problems = source.sources.map((s, i) => [i, sourceProblem(s, from)] as const).filter(([, p]) => p);
     return problems.map(([i, p]) => `sources.${i}: ${p}`).join('; ') || undefined;
+  }
+  if (source.type === 'http') return /^https?:\/\//i.test(source.url) ? undefined : `url ${JSON.stringify(source.url)} is not an http(s) URL.`;
+  if (source.type === 'sql') {
+    for (const [name, ref] of Object.entries(source.paths ?? {})) {
+      let target: string;
+      try {
+        target = resolvePathRef(ref, from);
+      } catch (error) {
+        return `paths.${name}: ${(error as Error).message}`;
+      }
+      if (!fs.existsSync(target)) return `paths.${name}: ${target} does not exist; check the path (relative paths are taken from the spec's folder).`;
+    }
+    return undefined;
   }
   let target: string;
   try {
@@ -38,7 +51,9 @@ export function sourceProblem(source: SourceSpecValue, from: string): string | u
   return undefined;
 }
 
-/** The first `limit` records of a streamed text source (its length is not known up front). */
+type SqlValue = string | number | boolean | null;
+
+/** The first `limit` records of a streamed source (its length is not known up front). */
 function limited(data: Dataset<DataRecord>, limit: number | undefined): Dataset<DataRecord> {
   return limit === undefined ? data : data.take(limit);
 }
@@ -59,6 +74,21 @@ export function openSource(source: SourceSpecValue, from: string, onProblem?: On
     case 'csv': {
       const { type: _type, path: file, limit, ...options } = source;
       return limited(csvRows(resolvePathRef(file, from), { ...options, ...tolerant }), limit);
+    }
+    case 'http': {
+      const { type: _type, url, limit, next, ...options } = source;
+      const paging: NextPage = next === undefined || next === 'link' ? { link: true } : next;
+      return limited(httpJson(url, { ...options, next: paging, ...tolerant }), limit);
+    }
+    case 'sql': {
+      const params: Record<string, SqlValue> = { ...source.params };
+      for (const [name, ref] of Object.entries(source.paths ?? {})) params[name] = resolvePathRef(ref, from);
+      // DuckDB comes from the project, like the spec's plugins.
+      const rows = Dataset.fromChunks(async function* () {
+        const { sql } = (await importFromProject('@tributary/plugin-duckdb', from, 'A sql source')) as { sql: (query: string, options: { params: Record<string, SqlValue> }) => Dataset<DataRecord> };
+        yield* sql(source.query, { params }).chunks();
+      });
+      return limited(rows, source.limit);
     }
     case 'concat':
       return source.sources.map((s) => openSource(s, from, onProblem)).reduce((a, b) => a.concat(b));

@@ -19,12 +19,14 @@ describe('the published JSON Schema of pipeline specs', () => {
 
   it('is valid draft-07 JSON Schema that a standard validator (Ajv) accepts every example spec with, and rejects broken ones', () => {
     const validate = new Ajv({ strict: false, allErrors: true }).compile(pipelineJsonSchema());
-    expect(specs.map((file) => path.basename(path.dirname(file)))).toEqual(['digits', 'edge-detection', 'spam-filter']);
+    expect(specs.map((file) => path.basename(path.dirname(file)))).toEqual(['digits', 'edge-detection', 'sensor-anomaly', 'spam-filter']);
     for (const file of specs) expect(validate(parse(fs.readFileSync(file, 'utf8'))), `${file}: ${JSON.stringify(validate.errors)}`).toBe(true);
-    const spam = parse(fs.readFileSync(specs[2]!, 'utf8')) as Record<string, unknown>;
+    const spam = parse(fs.readFileSync(specs[3]!, 'utf8')) as Record<string, unknown>;
     expect(validate({ ...spam, splitt: {} })).toBe(false);
     expect(validate({ ...spam, source: { type: 'ftp', path: 'x' } })).toBe(false);
     expect(validate({ ...spam, stages: [{ kind: 'NotAKind' }] })).toBe(false);
+    expect(validate({ ...spam, source: { type: 'sql', query: 'SELECT 1', params: { x: [1] } } })).toBe(false);
+    expect(validate({ ...spam, source: { type: 'http', url: 'https://x', next: { cursor: 'meta.next' } } })).toBe(false);
   });
 });
 

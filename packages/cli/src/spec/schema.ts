@@ -16,7 +16,7 @@ export const PathRef = Type.Union(
 );
 
 const Globs = Type.Union([Type.String(), Type.Array(Type.String())]);
-const Limit = Type.Integer({ minimum: 1, description: 'Keep only this many records, for quick runs: for files, spread evenly over the sorted list (a sample of the same shape); for jsonl and csv, the first ones.' });
+const Limit = Type.Integer({ minimum: 1, description: 'Keep only this many records, for quick runs: for files, spread evenly over the sorted list (a sample of the same shape); for jsonl, csv, http and sql, the first ones.' });
 
 export const FilesSource = Type.Object(
   {
@@ -57,14 +57,47 @@ export const CsvSource = Type.Object(
   { additionalProperties: false, description: 'A CSV file with a header row (or `columns`).' },
 );
 
-const BaseSource = Type.Union([FilesSource, JsonlSource, CsvSource]);
+export const HttpSource = Type.Object(
+  {
+    type: Type.Literal('http'),
+    url: Type.String({ minLength: 1, description: 'The first page, an absolute URL.' }),
+    items: Type.Optional(Type.String({ description: "Where the records are in each page's JSON, a dotted path (data, results.items); default the page itself." })),
+    next: Type.Optional(
+      Type.Union([
+        Type.Literal('link'),
+        Type.Literal('none'),
+        Type.Object({ field: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+        Type.Object({ cursor: Type.String({ minLength: 1 }), param: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+      ], { description: "The next page: 'link' (the Link header, default), 'none', { field } holding its URL, or { cursor, param } sent back as a query parameter." }),
+    ),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+    retries: Type.Optional(Type.Integer({ minimum: 0 })),
+    limit: Type.Optional(Limit),
+  },
+  { additionalProperties: false, description: 'A paginated JSON API; 429, 5xx and timeouts are retried (Retry-After honoured).' },
+);
+
+const SqlValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]);
+export const SqlSource = Type.Object(
+  {
+    type: Type.Literal('sql'),
+    query: Type.String({ minLength: 1, description: 'A DuckDB query, e.g. SELECT * FROM read_csv($file). Needs @tributary/plugin-duckdb.' }),
+    params: Type.Optional(Type.Record(Type.String(), SqlValue, { description: 'Values for $name parameters, bound by DuckDB (never pasted into the SQL).' })),
+    paths: Type.Optional(Type.Record(Type.String(), PathRef, { description: "Parameters that are files or folders, resolved like the spec's other paths (relative to the spec, or inside a package)." })),
+    limit: Type.Optional(Limit),
+  },
+  { additionalProperties: false, description: 'The rows of a DuckDB query over CSV, JSON Lines or Parquet files (plugin @tributary/plugin-duckdb).' },
+);
+
+const BaseSource = Type.Union([FilesSource, JsonlSource, CsvSource, HttpSource, SqlSource]);
 
 export const ConcatSource = Type.Object(
   { type: Type.Literal('concat'), sources: Type.Array(BaseSource, { minItems: 1 }) },
   { additionalProperties: false, description: 'Several sources read one after the other, in order.' },
 );
 
-export const SourceSpec = Type.Union([FilesSource, JsonlSource, CsvSource, ConcatSource]);
+export const SourceSpec = Type.Union([FilesSource, JsonlSource, CsvSource, HttpSource, SqlSource, ConcatSource]);
 
 export const StageSpecSchema = Type.Object(
   {
