@@ -6,7 +6,7 @@ let loading: Promise<DuckDB> | undefined;
 export const loadDuckDB = (): Promise<DuckDB> => (loading ??= import('@duckdb/node-api'));
 
 /** A value bound to a `$name` (or `?`) parameter of a query. */
-export type SqlValue = string | number | boolean | bigint | null | Date;
+export type SqlValue = string | number | boolean | bigint | null;
 
 export interface SqlOptions {
   /**
@@ -29,11 +29,23 @@ export interface SqlOptions {
 
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
+/** A safe bigint as a number, inside lists and structs too; anything else as it is. */
+function toNumber(value: unknown): unknown {
+  if (typeof value === 'bigint') return value <= SAFE && value >= -SAFE ? Number(value) : value;
+  if (Array.isArray(value)) return value.map(toNumber);
+  if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const key in value) out[key] = toNumber((value as Record<string, unknown>)[key]);
+    return out;
+  }
+  return value;
+}
+
 function toNumbers(rows: Array<Record<string, unknown>>): DataRecord[] {
   for (const row of rows) {
     for (const key in row) {
       const value = row[key];
-      if (typeof value === 'bigint' && value <= SAFE && value >= -SAFE) row[key] = Number(value);
+      if (typeof value === 'bigint' || (typeof value === 'object' && value !== null)) row[key] = toNumber(value);
     }
   }
   return rows as DataRecord[];

@@ -55,7 +55,7 @@ export async function writeTable(data: DatasetSource<DataRecord> | Dataset<DataR
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tributary-duckdb-'));
   const instance = await DuckDBInstance.create(path.join(scratch, 'write.duckdb'));
   const connection = await instance.connect();
-  const partial = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.partial`);
+  const partial = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${Date.now()}.partial`);
   try {
     let columns: Array<[string, ColumnType]> | undefined;
     let index: Map<string, number> | undefined;
@@ -65,6 +65,14 @@ export async function writeTable(data: DatasetSource<DataRecord> | Dataset<DataR
       if (chunk.length === 0) continue;
       if (!columns) {
         columns = columnsOf(chunk);
+        // DuckDB's column names are case-insensitive and cannot be empty: say so rather than fail in SQL.
+        const seen = new Map<string, string>();
+        for (const [name] of columns) {
+          if (name === '') throw new TributaryError('INVALID_DATA', { message: 'A record has a field with an empty name, which a Parquet or CSV column cannot have. Rename it first.' });
+          const clash = seen.get(name.toLowerCase());
+          if (clash !== undefined) throw new TributaryError('INVALID_DATA', { message: `The fields '${clash}' and '${name}' differ only in case, which DuckDB's columns cannot tell apart. Rename one first.` });
+          seen.set(name.toLowerCase(), name);
+        }
         index = new Map(columns.map(([name], i) => [name, i]));
         const ddl = columns.map(([name, type]) => `${quoteIdentifier(name)} ${type === 'JSON' ? 'VARCHAR' : type}`).join(', ');
         await connection.run(`CREATE TABLE records (${ddl})`);
@@ -81,7 +89,9 @@ export async function writeTable(data: DatasetSource<DataRecord> | Dataset<DataR
             appender!.appendNull();
             continue;
           }
-          if (actual !== type && !(type === 'DOUBLE' && actual === 'BIGINT')) {
+          // A bigint fits a DOUBLE column only when it is exact there.
+          const exactBigint = actual === 'BIGINT' && type === 'DOUBLE' && Number.isSafeInteger(Number(value));
+          if (actual !== type && !exactBigint) {
             throw new TributaryError('INVALID_DATA', { message: `Record #${records}: field '${name}' holds ${actual === 'JSON' ? 'a list or object' : `a ${actual.toLowerCase()}`}, but its column is ${type} (from the first records). Give the field one type throughout, or convert it first.` });
           }
           switch (type) {
@@ -97,9 +107,12 @@ export async function writeTable(data: DatasetSource<DataRecord> | Dataset<DataR
             case 'VARCHAR':
               appender!.appendVarchar(value as string);
               break;
-            case 'TIMESTAMP':
-              appender!.appendTimestamp(timestampValue(BigInt((value as Date).getTime()) * 1000n));
+            case 'TIMESTAMP': {
+              const ms = (value as Date).getTime();
+              if (!Number.isFinite(ms)) throw new TributaryError('INVALID_DATA', { message: `Record #${records}: field '${name}' holds an invalid Date. Fix or drop it first.` });
+              appender!.appendTimestamp(timestampValue(BigInt(ms) * 1000n));
               break;
+            }
             case 'BLOB':
               appender!.appendBlob(value as Uint8Array);
               break;

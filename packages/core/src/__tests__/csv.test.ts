@@ -152,6 +152,30 @@ describe('csvRows: the kinds of fault C23 stands for', () => {
     expect(await csvRows(source, { lineField: 'line' }).collect()).toEqual([{ t: 1, v: 'a\nb', line: 2 }, { t: 2, v: 'c', line: 4 }]);
   });
 
+  it('a whole number a JavaScript number cannot hold exactly stays text; a broken header stops the read', async () => {
+    expect(await csvRows(write('big.csv', 'id,x\n12345678901234567890,9007199254740993\n9007199254740991,1.5\n')).collect()).toEqual([
+      { id: '12345678901234567890', x: '9007199254740993' },
+      { id: 9007199254740991, x: 1.5 },
+    ]);
+    await expect(csvRows(write('header.csv', 'a,"b\n1,2\n')).collect()).rejects.toThrow(/the header row: .*quoted cell is never closed/);
+  });
+
+  it('decides the encoding on the first KiB however the stream cuts it, and drops a BOM from a text stream', async () => {
+    const bytes = fs.readFileSync(path.join(fixtures, 'c23-utf16le-bom.tsv'));
+    const pieces = (b: Buffer) => ({ name: 'pieces', open: () => Readable.from([b.subarray(0, 1), b.subarray(1, 3), b.subarray(3)]) });
+    expect(await csvRows(pieces(bytes), { delimiter: '\t' }).collect()).toEqual([{ name: 'José', city: 'München' }]);
+    expect(await csvRows(pieces(bytes.subarray(2)), { delimiter: '\t' }).collect()).toEqual([{ name: 'José', city: 'München' }]);
+    expect(await csvRows({ name: 'text', open: () => Readable.from(['\uFEFFid,n\n1,x\n'], { objectMode: true }) }).collect()).toEqual([{ id: 1, n: 'x' }]);
+  });
+
+  it('reads a quoted cell of megabytes fed in small chunks, whole', async () => {
+    const cell = '{""k"":1},'.repeat(300_000);
+    const text = `a,b\n1,"${cell}"\n2,x\n`;
+    const chunks = Array.from({ length: Math.ceil(text.length / 65536) }, (_, i) => Buffer.from(text.slice(i * 65536, (i + 1) * 65536)));
+    const rows = await csvRows({ name: 'long', open: () => Readable.from(chunks) }).collect();
+    expect(rows.map((r) => [r.a, typeof r.b === 'string' && r.b.length > 100 ? r.b.length : r.b])).toEqual([[1, cell.replaceAll('""', '"').length], [2, 'x']]);
+  });
+
   it('checks its params: one-character delimiter and quote, different from each other', () => {
     expect(() => csvRows('x.csv', { delimiter: ';;' })).toThrow(/one character/);
     expect(() => csvRows('x.csv', { delimiter: '\n' })).toThrow(/one character/);
@@ -168,12 +192,16 @@ describe('csvRows with a schema', () => {
     note: Type.Optional(Type.String()),
   });
 
-  it('converts cells to the types it names; an empty cell is null where allowed, absent where optional', async () => {
-    const file = write('typed.csv', 'id,temperature,anomaly,humidity,note\n1,21.5,false,40,ok\n2,19,true,,\n');
+  it('converts cells to the types it names; an empty cell (or a cell a short row lacks) is null where allowed, absent where optional', async () => {
+    const file = write('typed.csv', 'id,temperature,anomaly,humidity,note\n1,21.5,false,40,ok\n2,19,true,,\n3,18,0,7\n');
     expect(await csvRows(file, { schema: Reading }).collect()).toEqual([
       { id: 1, temperature: 21.5, anomaly: false, humidity: 40, note: 'ok' },
       { id: 2, temperature: 19, anomaly: true, humidity: null },
+      { id: 3, temperature: 18, anomaly: false, humidity: 7 },
     ]);
+    const problems: SourceProblem[] = [];
+    expect(await csvRows(write('unsafe.csv', 'id,temperature,anomaly,humidity\n9007199254740993,1,true,\n'), { schema: Reading, onProblem: (p) => problems.push(p) }).collect()).toEqual([]);
+    expect(problems[0]!.message).toMatch(/column 'id'/);
   });
 
   it('a row that does not match is an INVALID_RECORD problem naming the column and the value', async () => {

@@ -225,6 +225,12 @@ describe('Dataset.fromChunks: items that arrive in arrays', () => {
     }
   });
 
+  it('a chunked source that yields items instead of arrays fails clearly', async () => {
+    const wrong = Dataset.fromChunks(() => [{ a: 1 }] as unknown as Array<Array<{ a: number }>>);
+    await expect(wrong.collect()).rejects.toThrow(/yielded object, not an array of items/);
+    await expect(wrong.count()).rejects.toThrow(/not an array/);
+  });
+
   it('passes the source arrays on as chunks, and groups single items into chunks', async () => {
     const sizes: number[] = [];
     for await (const chunk of chunked().chunks()) sizes.push(chunk.length);

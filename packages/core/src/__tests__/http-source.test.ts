@@ -41,6 +41,22 @@ beforeAll(async () => {
       if (hit('slow') === 1) return void setTimeout(() => json(200, []), 2000);
       return json(200, [{ id: 'late' }]);
     }
+    if (url.pathname === '/sparse') {
+      // Cursor paging where page 2 is empty and page 3's only item fails a schema: pages 4 and 5 must still be read.
+      const at = Number(url.searchParams.get('after') ?? 1);
+      const data = at === 2 ? [] : at === 3 ? [{ id: 'bad' }] : [{ id: at }];
+      return json(200, { data, meta: { next: at < 5 ? at + 1 : null } });
+    }
+    if (url.pathname === '/comma') {
+      const page = Number(url.searchParams.get('page') ?? 1);
+      return json(200, [{ id: page }], page < 3 ? { link: `</comma?ids=1,2&page=${page + 1}>; rel="next"` } : {});
+    }
+    if (url.pathname === '/loop') return json(200, [{ id: 1 }], { link: '</loop>; rel="next"' });
+    if (url.pathname === '/wait-long') return json(429, {}, { 'retry-after': '100000' });
+    if (url.pathname === '/nothing') {
+      res.writeHead(204);
+      return void res.end();
+    }
     if (url.pathname === '/down') return json(500, { error: 'down' });
     if (url.pathname === '/mixed') return json(200, [{ id: 1 }, 7, { id: 2 }]);
     return json(404, { error: 'no such route' });
@@ -92,7 +108,28 @@ describe('httpJson: a paginated JSON API', () => {
     expect((typed as Error).message).toMatch(/item 0 of page 1: 'id': Expected string \(got 1\)/);
   });
 
+  it('keeps paging past an empty page and a page whose items all fail the schema; a comma inside a Link URL is part of it', async () => {
+    const problems: string[] = [];
+    const rows = await httpJson(`${base}/sparse`, { items: 'data', next: { cursor: 'meta.next', param: 'after' }, schema: Type.Object({ id: Type.Number() }), onProblem: (p) => problems.push(p.code) }).collect();
+    expect(rows.map((r) => r.id)).toEqual([1, 4, 5]);
+    expect(problems).toEqual(['INVALID_RECORD']);
+    expect((await httpJson(`${base}/comma?page=1`).collect()).map((r) => r.id)).toEqual([1, 2, 3]);
+  });
+
+  it('stops with a clear error on paging that loops and on a Retry-After too long to wait; 204 is an empty page', async () => {
+    const loop = await httpJson(`${base}/loop`).collect().then(() => undefined, (e: unknown) => e);
+    expect(isTributaryError(loop, 'SOURCE_UNREADABLE')).toBe(true);
+    expect((loop as Error).message).toMatch(/already read; the API's paging loops/);
+    const started = performance.now();
+    const wait = await httpJson(`${base}/wait-long`).collect().then(() => undefined, (e: unknown) => e);
+    expect((wait as Error).message).toMatch(/asks to wait 100000 s \(Retry-After\), longer than maxRetryAfterMs/);
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(await httpJson(`${base}/nothing`).collect()).toEqual([]);
+  });
+
   it('reads Retry-After as seconds or as an HTTP date', () => {
+    expect(retryAfterMs('1.5')).toBeUndefined();
+    expect(retryAfterMs('-5')).toBeUndefined();
     expect(retryAfterMs('3')).toBe(3000);
     expect(retryAfterMs('Wed, 21 Oct 2026 07:28:10 GMT', Date.parse('Wed, 21 Oct 2026 07:28:00 GMT'))).toBe(10_000);
     expect(retryAfterMs('soon')).toBeUndefined();

@@ -35,6 +35,12 @@ describe('writeCsv and writeJsonLines', () => {
     expect(fs.readdirSync(dir).filter((f) => f.includes('partial'))).toEqual([]);
   });
 
+  it('JSON Lines: bytes and bigints in any record, nested too, are written right, whatever the first record holds', async () => {
+    const file = path.join(dir, 'mixed.jsonl');
+    await writeJsonLines([{ a: 'x' }, { a: new Uint8Array([1, 2, 3]) }, { a: Buffer.from('hi') }, { a: [1n, 2n] }, { a: { n: 5n } }], file);
+    expect(await jsonLines(file).collect()).toEqual([{ a: 'x' }, { a: { base64: 'AQID' } }, { a: { base64: 'aGk=' } }, { a: ['1', '2'] }, { a: { n: '5' } }]);
+  });
+
   it('JSON Lines: bytes as base64, typed arrays as arrays, bigints as text; jsonLines reads it back', async () => {
     const file = path.join(dir, 'out.jsonl');
     const result = await writeJsonLines(Dataset.from([{ id: 'a', raw: Buffer.from('hi'), v: new Float32Array([0.5, 2]), big: 10n }, { id: 'b', raw: Buffer.from([0xff]), v: new Float32Array([1]), big: 1n }]), file);

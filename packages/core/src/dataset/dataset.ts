@@ -35,6 +35,12 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
+/** A chunk of a chunked source, checked: an array (a source that yields items instead fails clearly, not with NaN counts). */
+function checkChunk<T>(chunk: unknown): readonly T[] {
+  if (Array.isArray(chunk)) return chunk as readonly T[];
+  throw new TributaryError('INVALID_DATA', { message: `Dataset.fromChunks: the source yielded ${chunk === null ? 'null' : typeof chunk}, not an array of items. Yield arrays (a chunk of records), or use Dataset.from for a source of single items.` });
+}
+
 async function* flatten<T>(chunks: AsyncIterator<readonly T[]>): AsyncGenerator<T> {
   try {
     for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield* next.value;
@@ -129,7 +135,16 @@ export class Dataset<T> implements AsyncIterable<T> {
    * one still works.
    */
   static fromChunks<T>(source: () => Iterable<readonly T[]> | AsyncIterable<readonly T[]>): Dataset<T> {
-    const openChunks = () => toAsyncIterator(checkSource<readonly T[]>(source()));
+    const openChunks = (): AsyncIterator<readonly T[]> => {
+      const inner = toAsyncIterator(checkSource<readonly T[]>(source()));
+      return {
+        next: async () => {
+          const next = await inner.next();
+          return next.done ? next : { done: false, value: checkChunk<T>(next.value) };
+        },
+        return: async (value?: unknown) => (inner.return ? inner.return(value) : { done: true, value: value as readonly T[] }),
+      };
+    };
     return new Dataset(() => flatten(openChunks()), openChunks);
   }
 

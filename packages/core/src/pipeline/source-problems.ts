@@ -26,9 +26,17 @@ export interface SourceProblemsOptions {
  */
 export function sourceProblemsTo(options: SourceProblemsOptions): OnSourceProblem | undefined {
   const policy = options.errorPolicy ?? 'fail';
+  if (!['fail', 'skip', 'dead-letter'].includes(policy)) {
+    throw new TributaryError('INVALID_PARAMS', { param: 'errorPolicy', message: `errorPolicy must be one of 'fail', 'skip', 'dead-letter'; got ${JSON.stringify(policy)}.` });
+  }
   if (policy === 'fail') return undefined;
-  if (policy === 'dead-letter' && !options.deadLetterPath) {
-    throw new TributaryError('INVALID_PARAMS', { param: 'deadLetterPath', message: "errorPolicy 'dead-letter' needs deadLetterPath, the JSONL file that receives the rejected records." });
+  if (policy === 'dead-letter') {
+    if (!options.deadLetterPath) throw new TributaryError('INVALID_PARAMS', { param: 'deadLetterPath', message: "errorPolicy 'dead-letter' needs deadLetterPath, the JSONL file that receives the rejected records." });
+    try {
+      fs.mkdirSync(path.dirname(path.resolve(options.deadLetterPath)), { recursive: true });
+    } catch (error) {
+      throw new TributaryError('INVALID_PARAMS', { param: 'deadLetterPath', message: `Cannot create the folder of the dead-letter file ${options.deadLetterPath} (${(error as NodeJS.ErrnoException).code ?? String(error)}).`, cause: error });
+    }
   }
   const seen = new Set<string>();
   return (problem) => {

@@ -73,6 +73,10 @@ export class CsvTokenizer {
     this.quoteChar = options.quote;
   }
 
+  /** Text that arrived while an unfinished row waits, not parsed yet. */
+  private waiting: string[] = [];
+  private waitingChars = 0;
+
   /** Reads the rows that `text` completes; an unfinished last row waits for the next call. */
   write(text: string): void {
     if (this.skipping) {
@@ -81,7 +85,17 @@ export class CsvTokenizer {
       this.skipping = false;
       text = text.slice(next);
     }
-    this.parse(this.rest.length > 0 ? this.rest + text : text, false);
+    // An unfinished row is parsed again from its start: only once the text that arrived since is as long
+    // as what was parsed, so a row (a quoted cell) of any length costs linear time, not quadratic.
+    if (this.rest.length > 0 && this.waitingChars + text.length < this.rest.length && this.rest.length + this.waitingChars + text.length <= this.options.maxRowChars) {
+      this.waiting.push(text);
+      this.waitingChars += text.length;
+      return;
+    }
+    const pending = this.waiting.length > 0 ? this.waiting.join('') + text : text;
+    this.waiting = [];
+    this.waitingChars = 0;
+    this.parse(this.rest.length > 0 ? this.rest + pending : pending, false);
     if (this.rest.length > this.options.maxRowChars) {
       // An unclosed quote, or a file with no line breaks: report the row rather than hold it.
       this.problem(this.rest, 0, `the row is longer than ${this.options.maxRowChars} characters (an unclosed quote, or the wrong delimiter or line ends?)`);
@@ -96,8 +110,10 @@ export class CsvTokenizer {
 
   /** Reads whatever is left, as the last row. */
   end(): void {
-    const rest = this.rest;
+    const rest = this.rest + this.waiting.join('');
     this.rest = '';
+    this.waiting = [];
+    this.waitingChars = 0;
     if (rest.length > 0) this.parse(rest, true);
   }
 

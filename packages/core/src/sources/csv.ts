@@ -77,9 +77,15 @@ function inferred(cell: string): unknown {
   const c = cell.charCodeAt(0);
   if ((isDigit(c) || c === 45) && isPlainNumber(cell)) {
     const n = Number(cell);
-    if (Number.isFinite(n)) return n;
+    if (exactNumber(cell, n)) return n;
   }
   return cell;
+}
+
+/** True when `n` holds the value `text` wrote: finite, and a whole number written without a point or exponent is a safe integer (12345678901234567890 is not). */
+function exactNumber(text: string, n: number): boolean {
+  if (!Number.isFinite(n)) return false;
+  return /[.eE]/.test(text) || Number.isSafeInteger(n);
 }
 
 /** Column names as records can hold them: an empty one becomes `column_<n>`, a repeated one `<name>_2`, `<name>_3`, …. */
@@ -120,7 +126,7 @@ function convertCell(schema: TSchema | undefined, cell: string): unknown {
     case 'number':
     case 'integer': {
       const text = cell.trim();
-      return DECIMAL.test(text) && Number.isFinite(Number(text)) ? Number(text) : cell;
+      return DECIMAL.test(text) && exactNumber(text, Number(text)) ? Number(text) : cell;
     }
     case 'boolean':
       return TRUE.test(cell.trim()) ? true : FALSE.test(cell.trim()) ? false : cell;
@@ -163,14 +169,15 @@ function recordBuilder(names: string[], options: CsvOptions): (row: CsvRow) => D
       const name = names[k]!;
       const cell = cells[k];
       let value: unknown;
-      if (cell === undefined) value = null;
-      else if (schema && name in properties) {
-        if (cell === '' && quoted?.[k] !== true) {
+      if (schema && name in properties) {
+        // A short row's missing cell reads as an empty one.
+        if (cell === undefined || (cell === '' && quoted?.[k] !== true)) {
           // A missing value is left out too, so the check names the field as required.
           if (empty[k] !== 'null') continue;
           value = null;
         } else value = convertCell(properties[name], cell);
-      } else value = infer && quoted?.[k] !== true ? inferred(cell) : cell;
+      } else if (cell === undefined) value = null;
+      else value = infer && quoted?.[k] !== true ? inferred(cell) : cell;
       if (unsafe && name === '__proto__') Object.defineProperty(record, name, { value, enumerable: true, writable: true, configurable: true });
       else record[name] = value;
     }
@@ -199,6 +206,7 @@ export function csvRows(source: TextSource, options: CsvOptions = {}): Dataset<D
   }
   checkEncoding(options.encoding ?? 'auto');
   const maxRowChars = options.maxRowBytes ?? MAX_LINE_BYTES;
+  if (!(Number.isInteger(maxRowChars) && maxRowChars >= 1)) throw new TributaryError('INVALID_PARAMS', { param: 'maxRowBytes', message: `maxRowBytes must be a whole number ≥ 1, got ${String(options.maxRowBytes)}.` });
   return Dataset.fromChunks(async function* () {
     if (typeof source === 'string') await checkFile(source);
     const decoder = createDecoder(options.encoding ?? 'auto', name);
@@ -225,7 +233,11 @@ export function csvRows(source: TextSource, options: CsvOptions = {}): Dataset<D
         if (options.lineField !== undefined) record[options.lineField] = row.line;
         pending.push(record);
       },
-      (p) => problem({ code: 'INVALID_DATA', source: name, line: p.line, message: `${name}, ${p.message}`, raw: p.raw }),
+      (p) => {
+        // Without its header the rest of the file cannot be read right: a broken header row stops the read.
+        if (!build) throw new TributaryError('INVALID_DATA', { message: `${name}, the header row: ${p.message.replace(/ The row is left out.*$/, '')} Fix the header's quoting.`, details: { source: name, line: p.line } });
+        problem({ code: 'INVALID_DATA', source: name, line: p.line, message: `${name}, ${p.message}`, raw: p.raw });
+      },
     );
     const stream = typeof source === 'string' ? fs.createReadStream(source, { highWaterMark: 256 * 1024 }) : source.open();
     // The records of a chunk as one array; a problem among them is raised (or handed on) in its place.
@@ -243,8 +255,13 @@ export function csvRows(source: TextSource, options: CsvOptions = {}): Dataset<D
       pending.length = 0;
       if (records.length > 0) yield records;
     };
+    let first = true;
     for await (const chunk of stream as AsyncIterable<Uint8Array | string>) {
-      tokenizer.write(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+      let text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+      // A stream of text, already decoded, may still start with a byte-order mark.
+      if (first && typeof chunk === 'string' && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      if (text.length > 0) first = false;
+      tokenizer.write(text);
       yield* drain();
     }
     tokenizer.write(decoder.end());

@@ -71,21 +71,33 @@ export function createDecoder(encoding: TextEncoding, name: string): ChunkDecode
       cause: error,
     });
   };
+  // `auto` decides on the first 1 KiB however the stream cuts it (a first chunk may be a byte or two).
+  let head: Buffer[] = [];
+  let headBytes = 0;
+  const decide = (): string => {
+    const first = Buffer.concat(head, headBytes);
+    head = [];
+    inner = open(first);
+    return inner.write(first);
+  };
   return {
     get encoding() {
       return inner?.encoding ?? encoding;
     },
     write(bytes) {
-      inner ??= open(bytes);
       try {
-        return inner.write(bytes);
+        if (inner) return inner.write(bytes);
+        head.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+        headBytes += bytes.byteLength;
+        return headBytes >= 1024 ? decide() : '';
       } catch (error) {
         return fail(error);
       }
     },
     end() {
       try {
-        return inner?.end() ?? '';
+        const rest = inner ? '' : headBytes > 0 ? decide() : '';
+        return rest + (inner?.end() ?? '');
       } catch (error) {
         return fail(error);
       }

@@ -26,6 +26,8 @@ export interface HttpJsonOptions {
   readonly schema?: TSchema;
   /** Go on past items that are not objects (or do not match the schema), handing each to this function. */
   readonly onProblem?: OnSourceProblem;
+  /** The longest wait a `Retry-After` may ask for; a server that asks more is given up on (SOURCE_UNREADABLE), not waited on. Default 5 minutes. */
+  readonly maxRetryAfterMs?: number;
   /** Called before each wait for a retry: why, and for how long. */
   readonly onRetry?: (event: { readonly url: string; readonly attempt: number; readonly reason: string; readonly waitMs: number }) => void;
 }
@@ -42,12 +44,15 @@ function at(value: unknown, dotted: string): unknown {
   return current;
 }
 
-/** The `rel="next"` target of a Link header, made absolute against the page's URL. */
-function linkNext(header: string | null, base: string): string | undefined {
+/** The `rel="next"` target of a Link header (RFC 8288: `<url>; rel="next"`, several links separated by commas, which may also sit inside a URL), made absolute against the page's URL. */
+export function linkNext(header: string | null, base: string): string | undefined {
   if (!header) return undefined;
-  for (const part of header.split(',')) {
-    const match = /<([^>]*)>\s*;(.*)/.exec(part.trim());
-    if (match && /(?:^|;)\s*rel\s*=\s*"?(?:[^";]*\s)?next(?:\s[^";]*)?"?\s*(?:;|$)/i.test(match[2]!)) return new URL(match[1]!, base).toString();
+  // Each link is `<…>` followed by its parameters up to the next `<` (or the end).
+  for (const match of header.matchAll(/<([^>]*)>([^<]*)/g)) {
+    const params = match[2]!;
+    const rel = /;\s*rel\s*=\s*(?:"([^"]*)"|([^;,\s]+))/i.exec(params);
+    const rels = (rel?.[1] ?? rel?.[2] ?? '').toLowerCase().split(/\s+/);
+    if (rels.includes('next')) return new URL(match[1]!, base).toString();
   }
   return undefined;
 }
@@ -55,8 +60,11 @@ function linkNext(header: string | null, base: string): string | undefined {
 /** Milliseconds a `Retry-After` header asks for (seconds, or an HTTP date), or undefined. */
 export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
   if (!header) return undefined;
-  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
-  const date = Date.parse(header);
+  const text = header.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // A number that is not a whole count of seconds (-5, 1.5) is malformed; Date.parse would read it as a year.
+  if (/^[-+]?[\d.]+$/.test(text)) return undefined;
+  const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
@@ -71,6 +79,7 @@ async function fetchPage(url: string, options: HttpJsonOptions): Promise<{ body:
     let asked: number | undefined;
     try {
       const response = await fetch(url, { headers: { accept: 'application/json', ...options.headers }, signal: AbortSignal.timeout(options.timeoutMs ?? 30_000) });
+      if (response.status === 204) return { body: [], headers: response.headers };
       if (response.ok) {
         const text = await response.text();
         try {
@@ -95,6 +104,10 @@ async function fetchPage(url: string, options: HttpJsonOptions): Promise<{ body:
     }
     if (attempt >= retries) {
       throw new TributaryError('SOURCE_UNREADABLE', { message: `${url} failed ${attempt + 1} times (last: ${reason}); gave up. Try again later, or raise retries.`, details: { url, attempts: attempt + 1 } });
+    }
+    const cap = options.maxRetryAfterMs ?? 300_000;
+    if (asked !== undefined && asked > cap) {
+      throw new TributaryError('SOURCE_UNREADABLE', { message: `${url} answered ${reason} and asks to wait ${Math.round(asked / 1000)} s (Retry-After), longer than maxRetryAfterMs (${Math.round(cap / 1000)} s); gave up. Try again later, or raise maxRetryAfterMs.`, details: { url, retryAfterMs: asked } });
     }
     const backoff = Math.min(30_000, base * 2 ** attempt) * (1 + Math.random() * 0.5);
     const waitMs = Math.round(asked ?? backoff);
@@ -122,7 +135,11 @@ export function httpJson(url: string, options: HttpJsonOptions = {}): Dataset<Da
   const maxPages = options.maxPages ?? 100_000;
   return Dataset.fromChunks(async function* () {
     let page: string | undefined = url;
+    // A next page already read (a link to itself, a cursor that repeats) would loop: it is an error, not a reread.
+    const visited = new Set<string>();
     for (let n = 1; page !== undefined; n++) {
+      if (visited.has(page)) throw new TributaryError('SOURCE_UNREADABLE', { message: `${url}: page ${n - 1} points to ${page} as its next page, which was already read; the API's paging loops. Check the next (or cursor) setting.`, details: { url, page } });
+      visited.add(page);
       if (n > maxPages) throw new TributaryError('SOURCE_UNREADABLE', { message: `${url}: more than ${maxPages} pages; stopped. Raise maxPages if the API really has that many.`, details: { url } });
       const { body, headers } = await fetchPage(page, options);
       const items = options.items ? at(body, options.items) : body;
@@ -148,7 +165,8 @@ export function httpJson(url: string, options: HttpJsonOptions = {}): Dataset<Da
         page = typeof target === 'string' && target !== '' ? new URL(target, current).toString() : undefined;
       } else {
         const cursor = at(body, next.cursor);
-        if (cursor === undefined || cursor === null || cursor === '' || records.length === 0) page = undefined;
+        // Only the cursor ends the paging: a page whose items were all left out (or an empty page) may still have a next one.
+        if (cursor === undefined || cursor === null || cursor === '') page = undefined;
         else {
           const u = new URL(url);
           u.searchParams.set(next.param, String(cursor));

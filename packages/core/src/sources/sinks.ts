@@ -12,13 +12,22 @@ export interface SinkResult {
   readonly bytes: number;
 }
 
-/** True when a record holds a value that needs the replacer (checked on a chunk's first record: a chunk's records share a shape). */
-function needsReplacer(record: DataRecord | undefined): boolean {
-  if (!record) return false;
-  for (const key in record) {
-    const value = record[key];
-    if (typeof value === 'bigint' || ArrayBuffer.isView(value)) return true;
+/** True for a value JSON.stringify writes as it is: no bigint, no typed array or Buffer, anywhere in it. */
+function plain(value: unknown, depth = 0): boolean {
+  if (typeof value === 'bigint') return false;
+  if (typeof value !== 'object' || value === null) return true;
+  if (ArrayBuffer.isView(value) || depth > 8) return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (!plain(item, depth + 1)) return false;
+    return true;
   }
+  // A nested object could hold anything (a Buffer's toJSON, a bigint): the replacer handles it.
+  return false;
+}
+
+/** True when a record holds a value that needs the replacer (bytes, typed arrays, bigints, nested objects). */
+function needsReplacer(record: DataRecord): boolean {
+  for (const key in record) if (!plain(record[key])) return true;
   return false;
 }
 
@@ -57,10 +66,17 @@ async function atomicWrite(file: string, write: (put: (text: string) => Promise<
       out.end(resolve);
     });
     if (failure) throw failure;
+    // A file replaced keeps its permissions (a 0600 file stays private).
+    const previous = fs.statSync(target, { throwIfNoEntry: false });
+    if (previous) fs.chmodSync(temporary, previous.mode & 0o7777);
     fs.renameSync(temporary, target);
     return { path: target, records, bytes };
   } catch (error) {
-    out.destroy();
+    // Closed first, so a stream still opening does not create the file after it was removed.
+    if (!out.closed) await new Promise<void>((resolve) => {
+      out.once('close', () => resolve());
+      out.destroy();
+    });
     fs.rmSync(temporary, { force: true });
     if (error instanceof TributaryError) throw error;
     throw new TributaryError('WRITE_FAILED', { message: `Writing ${target} failed (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); the file was left as it was.`, cause: error });
@@ -75,9 +91,8 @@ export function writeJsonLines(data: DatasetSource<DataRecord> | Dataset<DataRec
   return atomicWrite(file, async (put) => {
     let records = 0;
     for await (const chunk of Dataset.from(data).chunks()) {
-      const special = needsReplacer(chunk[0]);
       let text = '';
-      for (const record of chunk) text += `${special ? JSON.stringify(record, recordJsonReplacer) : JSON.stringify(record)}\n`;
+      for (const record of chunk) text += `${needsReplacer(record) ? JSON.stringify(record, recordJsonReplacer) : JSON.stringify(record)}\n`;
       records += chunk.length;
       await put(text);
     }

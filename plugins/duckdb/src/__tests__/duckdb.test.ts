@@ -75,6 +75,16 @@ describe('writeTable → sql over Parquet: a round trip with bound parameters', 
     expect(await sql('SELECT 42::BIGINT AS small', { integers: 'bigint' }).collect()).toEqual([{ small: 42n }]);
   });
 
+  it('turns safe 64-bit integers inside lists into numbers too, and refuses to round a bigint into a DOUBLE column', async () => {
+    expect(await sql('SELECT [1::BIGINT, 2::BIGINT] AS ids, {n: 3::BIGINT} AS s').collect()).toEqual([{ ids: [1, 2], s: { n: 3 } }]);
+    const target = path.join(dir, 'rounded.parquet');
+    const rounded = await errorOf(writeTable(sql('SELECT * FROM (VALUES (1::BIGINT), (9007199254740993::BIGINT)) v(id) ORDER BY id'), target));
+    expect(isTributaryError(rounded, 'INVALID_DATA')).toBe(true);
+    expect(fs.existsSync(target)).toBe(false);
+    const clash = await errorOf(writeTable([{ a: 1, A: 2 }], path.join(dir, 'clash.parquet')));
+    expect((clash as Error).message).toMatch(/differ only in case/);
+  });
+
   it('says what is wrong: a missing file, a syntax error, a field whose type changes', async () => {
     const missing = await errorOf(sql('SELECT * FROM read_parquet($file)', { params: { file: path.join(dir, 'none.parquet') } }).collect());
     expect(isTributaryError(missing, 'SOURCE_NOT_FOUND')).toBe(true);
