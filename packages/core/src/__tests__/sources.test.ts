@@ -106,6 +106,16 @@ describe('readLines and sources that go on past bad lines', () => {
   });
 });
 
+describe('jsonLines and bytes that are not UTF-8', () => {
+  it('reports the line rather than turning its bytes into U+FFFD, and reads the others', async () => {
+    const file = write('latin1.jsonl', Buffer.concat([Buffer.from('{"id":1,"t":"ok"}\n{"id":2,"t":"caf'), Buffer.from([0xe9]), Buffer.from('"}\n{"id":3}\n')]));
+    const problems: Array<{ line?: number; code: string }> = [];
+    expect(await jsonLines(file, { onProblem: (p) => problems.push({ line: p.line, code: p.code }) }).collect()).toEqual([{ id: 1, t: 'ok' }, { id: 3 }]);
+    expect(problems).toEqual([{ line: 2, code: 'INVALID_DATA' }]);
+    await expect(jsonLines(file).collect()).rejects.toThrow(/Line 2 of .* is not valid UTF-8/);
+  });
+});
+
 describe('jsonLines with a schema', () => {
   it('a line that does not match is an INVALID_RECORD problem naming the field and the value', async () => {
     const file = write('typed.jsonl', '{"id":1,"t":20.5}\n{"id":2,"t":"warm"}\n{"id":3}\n{"id":4,"t":1}\n');

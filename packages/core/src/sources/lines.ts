@@ -4,15 +4,17 @@ import type { Readable } from 'node:stream';
 export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 /** One line of a stream (1-based number, no line end), or the number of a line that was too long to keep. */
-export type Line = { readonly line: number; readonly text: string } | { readonly line: number; readonly tooLong: number };
+export type Line = { readonly line: number; readonly text: string } | { readonly line: number; readonly tooLong: number } | { readonly line: number; readonly undecodable: true };
 
 /**
- * The lines of a byte stream, split on LF (a CR before it dropped), decoded as UTF-8, a BOM at the
+ * The lines of a byte stream, split on LF (a CR before it dropped), decoded as strict UTF-8 (a line that is
+ * not UTF-8 is yielded as `{ undecodable: true }`), a BOM at the
  * start removed. A line longer than `maxLineBytes` is skipped up to its end and yielded as
  * `{ tooLong: bytes }` instead of being built into a string that may not fit in memory.
  */
 export async function* readLines(stream: Readable | AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<Line> {
-  const decoder = new TextDecoder('utf-8');
+  // fatal: a line whose bytes are not UTF-8 is reported, not turned into U+FFFD.
+  const decoder = new TextDecoder('utf-8', { fatal: true });
   let parts: Buffer[] = [];
   let size = 0;
   let skipped = 0;
@@ -26,7 +28,12 @@ export async function* readLines(stream: Readable | AsyncIterable<Uint8Array | s
     }
     let bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
     if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, bytes.length - 1);
-    let text = decoder.decode(bytes);
+    let text: string;
+    try {
+      text = decoder.decode(bytes);
+    } catch {
+      return { line, undecodable: true };
+    }
     if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     return { line, text };
   };

@@ -90,6 +90,10 @@ export function jsonLines(source: TextSource, options: JsonLinesOptions = {}): D
         sourceProblem({ code: 'INVALID_DATA', source: name, line: entry.line, message: `Line ${entry.line} of ${name} is ${entry.tooLong} bytes long, more than the ${max} a record may take. Split the record, or raise maxLineBytes.` }, options.onProblem);
         continue;
       }
+      if ('undecodable' in entry) {
+        sourceProblem({ code: 'INVALID_DATA', source: name, line: entry.line, message: `Line ${entry.line} of ${name} is not valid UTF-8. JSON Lines files are UTF-8; convert the file (e.g. iconv -f windows-1252 -t utf-8).` }, options.onProblem);
+        continue;
+      }
       if (entry.text.trim() === '') continue;
       let record: DataRecord;
       try {
