@@ -176,6 +176,10 @@ describe('csvRows: the kinds of fault C23 stands for', () => {
     expect(rows.map((r) => [r.a, typeof r.b === 'string' && r.b.length > 100 ? r.b.length : r.b])).toEqual([[1, cell.replaceAll('""', '"').length], [2, 'x']]);
   });
 
+  it('refuses a lineField that would overwrite a column', async () => {
+    await expect(csvRows(write('line.csv', 'line,x\n1,2\n'), { lineField: 'line' }).collect()).rejects.toThrow(/has a column 'line', which lineField would overwrite/);
+  });
+
   it('checks its params: one-character delimiter and quote, different from each other', () => {
     expect(() => csvRows('x.csv', { delimiter: ';;' })).toThrow(/one character/);
     expect(() => csvRows('x.csv', { delimiter: '\n' })).toThrow(/one character/);

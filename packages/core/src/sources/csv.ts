@@ -222,7 +222,11 @@ export function csvRows(source: TextSource, options: CsvOptions = {}): Dataset<D
       { delimiter, quote, maxRowChars },
       (row) => {
         if (!build) {
-          build = recordBuilder(columnNames(options.columns?.length ? options.columns : row.cells), options);
+          const names = columnNames(options.columns?.length ? options.columns : row.cells);
+          if (options.lineField !== undefined && names.includes(options.lineField)) {
+            throw new TributaryError('INVALID_PARAMS', { param: 'lineField', message: `${name} has a column '${options.lineField}', which lineField would overwrite; give lineField another name.` });
+          }
+          build = recordBuilder(names, options);
           return;
         }
         const record = build(row);

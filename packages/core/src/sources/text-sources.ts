@@ -107,6 +107,9 @@ export function jsonLines(source: TextSource, options: JsonLinesOptions = {}): D
         sourceProblem({ code: 'INVALID_RECORD', source: name, line: entry.line, message: `Line ${entry.line} of ${name}: ${mismatch}.`, raw: entry.text.slice(0, 200) }, options.onProblem);
         continue;
       }
+      if (options.lineField !== undefined && options.lineField in record) {
+        throw new TributaryError('INVALID_PARAMS', { param: 'lineField', message: `Line ${entry.line} of ${name} has a field '${options.lineField}', which lineField would overwrite; give lineField another name.` });
+      }
       yield options.lineField === undefined ? record : { ...record, [options.lineField]: entry.line };
     }
   });
