@@ -48,7 +48,7 @@ const isDigit = (c: number) => c >= 48 && c <= 57;
 /**
  * True for a decimal number whose text a number keeps, `-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?`: no
  * leading zeros, no `+`, no hex, no spaces. A loop over the characters rather than that regex: type
- * inference runs on every cell of every row, and the loop is several times faster.
+ * inference runs on every cell of every row, and the loop takes about half the time (1.6–2.4× faster).
  */
 export function isPlainNumber(s: string): boolean {
   const n = s.length;
@@ -85,7 +85,8 @@ function inferred(cell: string): unknown {
 /** True when `n` holds the value `text` wrote: finite, and a whole number written without a point or exponent is a safe integer (12345678901234567890 is not). */
 function exactNumber(text: string, n: number): boolean {
   if (!Number.isFinite(n)) return false;
-  return /[.eE]/.test(text) || Number.isSafeInteger(n);
+  // Fractions and safe integers answer at once; only a whole number beyond 2^53 needs its text looked at.
+  return !Number.isInteger(n) || Number.isSafeInteger(n) || /[.eE]/.test(text);
 }
 
 /** Column names as records can hold them: an empty one becomes `column_<n>`, a repeated one `<name>_2`, `<name>_3`, …. */
@@ -139,6 +140,11 @@ function convertCell(schema: TSchema | undefined, cell: string): unknown {
 function emptyAs(schema: TSchema | undefined): 'null' | 'absent' {
   const allowsNull = (s: TSchema): boolean => s.type === 'null' || (Array.isArray(s.anyOf) && s.anyOf.some(allowsNull));
   return schema && allowsNull(schema) ? 'null' : 'absent';
+}
+
+/** A problem waiting in a chunk's output, in its place among the records. */
+class PendingProblem {
+  constructor(readonly problem: SourceProblem) {}
 }
 
 /** Why a row is not a record. */
@@ -211,12 +217,8 @@ export function csvRows(source: TextSource, options: CsvOptions = {}): Dataset<D
     if (typeof source === 'string') await checkFile(source);
     const decoder = createDecoder(options.encoding ?? 'auto', name);
     // Rows and problems of one chunk, in file order.
-    const pending: Array<DataRecord | SourceProblem> = [];
-    const problems = new WeakSet<object>();
-    const problem = (p: SourceProblem) => {
-      problems.add(p);
-      pending.push(p);
-    };
+    const pending: Array<DataRecord | PendingProblem> = [];
+    const problem = (p: SourceProblem) => pending.push(new PendingProblem(p));
     let build: ReturnType<typeof recordBuilder> | undefined = options.header === false ? recordBuilder(columnNames(options.columns!), options) : undefined;
     const tokenizer = new CsvTokenizer(
       { delimiter, quote, maxRowChars },
@@ -248,13 +250,13 @@ export function csvRows(source: TextSource, options: CsvOptions = {}): Dataset<D
     const drain = function* (): Generator<DataRecord[]> {
       let records: DataRecord[] = [];
       for (const item of pending) {
-        if (!problems.has(item)) {
-          records.push(item as DataRecord);
+        if (!(item instanceof PendingProblem)) {
+          records.push(item);
           continue;
         }
         if (records.length > 0) yield records;
         records = [];
-        sourceProblem(item as SourceProblem, options.onProblem);
+        sourceProblem(item.problem, options.onProblem);
       }
       pending.length = 0;
       if (records.length > 0) yield records;
