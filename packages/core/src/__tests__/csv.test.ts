@@ -160,6 +160,30 @@ describe('csvRows: the kinds of fault C23 stands for', () => {
     await expect(csvRows(write('header.csv', 'a,"b\n1,2\n')).collect()).rejects.toThrow(/the header row: .*quoted cell is never closed/);
   });
 
+  it('infers a number exactly where the documented rule says, over thousands of number-like cells', async () => {
+    // The rule as its regex: a plain decimal, no leading zeros, no '+', that a double holds exactly.
+    const rule = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
+    const expected = (cell: string): unknown => {
+      if (cell === '') return null;
+      if (!rule.test(cell)) return cell;
+      const n = Number(cell);
+      const whole = !/[.eE]/.test(cell);
+      return Number.isFinite(n) && (!whole || Number.isSafeInteger(n)) ? n : cell;
+    };
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const alphabet = ['0', '0', '1', '5', '9', '-', '+', '.', 'e', 'E', ' ', 'x'];
+    const cells = ['0', '-0', '00', '-', '007', '1e5', '1e', '9007199254740991', '9007199254740992', '900719925474099', '999999999999999', '-999999999999999', '0.5', '-.5', '5.', '1_000'];
+    while (cells.length < 5000) {
+      const length = 1 + Math.floor(next() * 18);
+      let cell = '';
+      for (let k = 0; k < length; k++) cell += next() < 0.7 ? String(Math.floor(next() * 10)) : alphabet[Math.floor(next() * alphabet.length)];
+      cells.push(cell);
+    }
+    const rows = await csvRows(write('numbers.csv', `v\n${cells.join('\n')}\n`)).collect();
+    expect(rows.map((r) => r.v)).toEqual(cells.map(expected));
+  });
+
   it('decides the encoding on the first KiB however the stream cuts it, and drops a BOM from a text stream', async () => {
     const bytes = fs.readFileSync(path.join(fixtures, 'c23-utf16le-bom.tsv'));
     const pieces = (b: Buffer) => ({ name: 'pieces', open: () => Readable.from([b.subarray(0, 1), b.subarray(1, 3), b.subarray(3)]) });

@@ -41,6 +41,15 @@ describe('writeCsv and writeJsonLines', () => {
     expect(await jsonLines(file).collect()).toEqual([{ a: 'x' }, { a: { base64: 'AQID' } }, { a: { base64: 'aGk=' } }, { a: ['1', '2'] }, { a: { n: '5' } }]);
   });
 
+  it('JSON Lines: Dates as ISO text, beside bytes and bigints in the same chunk; the byte count is what was written', async () => {
+    const file = path.join(dir, 'dates.jsonl');
+    const result = await writeJsonLines([{ at: new Date(0), name: 'Zürich' }, { at: new Date(Date.UTC(2024, 1, 29, 12)), raw: Buffer.from('hi'), n: 7n }, { at: [new Date(1000)] }], file);
+    expect(fs.readFileSync(file, 'utf8')).toBe(
+      '{"at":"1970-01-01T00:00:00.000Z","name":"Zürich"}\n{"at":"2024-02-29T12:00:00.000Z","raw":{"base64":"aGk="},"n":"7"}\n{"at":["1970-01-01T00:00:01.000Z"]}\n',
+    );
+    expect(result.bytes).toBe(fs.statSync(file).size);
+  });
+
   it('JSON Lines: bytes as base64, typed arrays as arrays, bigints as text; jsonLines reads it back', async () => {
     const file = path.join(dir, 'out.jsonl');
     const result = await writeJsonLines(Dataset.from([{ id: 'a', raw: Buffer.from('hi'), v: new Float32Array([0.5, 2]), big: 10n }, { id: 'b', raw: Buffer.from([0xff]), v: new Float32Array([1]), big: 1n }]), file);

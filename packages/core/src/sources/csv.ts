@@ -75,6 +75,18 @@ export function isPlainNumber(s: string): boolean {
 function inferred(cell: string): unknown {
   if (cell === '') return null;
   const c = cell.charCodeAt(0);
+  // Whole numbers of up to 15 digits (most numeric cells) are read in the same pass that checks them.
+  const n = cell.length;
+  let i = c === 45 ? 1 : 0;
+  if (n - i <= 15 && n > i && (cell.charCodeAt(i) !== 48 || n - i === 1)) {
+    let value = 0;
+    for (; i < n; i++) {
+      const d = cell.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      value = value * 10 + d;
+    }
+    if (i === n) return c === 45 ? -value : value;
+  }
   if ((isDigit(c) || c === 45) && isPlainNumber(cell)) {
     const n = Number(cell);
     if (exactNumber(cell, n)) return n;
@@ -155,6 +167,24 @@ class RowProblem {
   ) {}
 }
 
+/** The most columns read through a compiled object literal; a wider file takes the general path. */
+const MAX_LITERAL_COLUMNS = 512;
+
+/**
+ * A function that makes a row's record as one object literal of the header's fields: the object is
+ * created with its final shape at once, rather than grown a field at a time (a third of the time of
+ * building records). Only for files without a schema and without a `__proto__` column, which an object
+ * literal would read as the prototype.
+ */
+function literalRecord(names: readonly string[], infer: boolean): (cells: string[], quoted: boolean[] | undefined) => DataRecord {
+  const value = infer
+    ? (cell: string | undefined, quoted: boolean[] | undefined, k: number): unknown => (cell === undefined ? null : quoted !== undefined && quoted[k] === true ? cell : inferred(cell))
+    : (cell: string | undefined): unknown => (cell === undefined ? null : cell);
+  // The names are JSON string literals (valid JavaScript string literals), so no column name can change the code.
+  const fields = names.map((name, k) => `${JSON.stringify(name)}: value(cells[${k}], quoted, ${k})`).join(',\n');
+  return new Function('value', `return function record(cells, quoted) {\n return {\n${fields}\n };\n};`)(value) as (cells: string[], quoted: boolean[] | undefined) => DataRecord;
+}
+
 /** Builds records from rows: names, inference, short and long rows, the schema. Returns a record or a problem. */
 function recordBuilder(names: string[], options: CsvOptions): (row: CsvRow) => DataRecord | RowProblem {
   const infer = options.numbers !== false;
@@ -162,6 +192,7 @@ function recordBuilder(names: string[], options: CsvOptions): (row: CsvRow) => D
   const properties = schema?.properties ?? {};
   const empty = names.map((name) => (schema ? emptyAs(properties[name]) : undefined));
   const unsafe = names.some((n) => n === '__proto__');
+  const literal = !schema && !unsafe && names.length <= MAX_LITERAL_COLUMNS ? literalRecord(names, infer) : undefined;
   return (row) => {
     const { cells, quoted } = row;
     if (cells.length > names.length) {
@@ -170,6 +201,7 @@ function recordBuilder(names: string[], options: CsvOptions): (row: CsvRow) => D
         if (cells[k] !== '') return new RowProblem('INVALID_DATA', `line ${row.line} has ${cells.length} cells, but there are ${names.length} columns (${names.join(', ')}). Check the delimiter and the quoting of that row.`);
       }
     }
+    if (literal) return literal(cells, quoted);
     const record: DataRecord = {};
     for (let k = 0; k < names.length; k++) {
       const name = names[k]!;

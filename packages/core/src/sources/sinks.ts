@@ -16,6 +16,8 @@ export interface SinkResult {
 function plain(value: unknown, depth = 0): boolean {
   if (typeof value === 'bigint') return false;
   if (typeof value !== 'object' || value === null) return true;
+  // A Date writes itself (toJSON, ISO text); SQL timestamps are on every row, and the replacer costs 3× as much.
+  if (value instanceof Date) return true;
   if (ArrayBuffer.isView(value) || depth > 8) return false;
   if (Array.isArray(value)) {
     for (const item of value) if (!plain(item, depth + 1)) return false;
@@ -35,7 +37,7 @@ function needsReplacer(record: DataRecord): boolean {
  * Writes to `file` through a temporary file in the same folder, renamed into place once everything
  * is written: a reader never sees half a file, and a failed run leaves the previous file as it was.
  */
-async function atomicWrite(file: string, write: (put: (text: string) => Promise<void>) => Promise<number>): Promise<SinkResult> {
+async function atomicWrite(file: string, write: (put: (text: string | Buffer) => Promise<void>) => Promise<number>): Promise<SinkResult> {
   const target = path.resolve(file);
   try {
     fs.mkdirSync(path.dirname(target), { recursive: true });
@@ -47,9 +49,9 @@ async function atomicWrite(file: string, write: (put: (text: string) => Promise<
   let failure: unknown;
   out.on('error', (error) => (failure ??= error));
   let bytes = 0;
-  const put = async (text: string) => {
+  const put = async (text: string | Buffer) => {
     if (failure) throw failure;
-    bytes += Buffer.byteLength(text);
+    bytes += typeof text === 'string' ? Buffer.byteLength(text) : text.byteLength;
     if (!out.write(text)) await new Promise<void>((resolve, reject) => {
       const onError = (error: unknown) => reject(error);
       out.once('error', onError);
@@ -94,7 +96,8 @@ export function writeJsonLines(data: DatasetSource<DataRecord> | Dataset<DataRec
       let text = '';
       for (const record of chunk) text += `${needsReplacer(record) ? JSON.stringify(record, recordJsonReplacer) : JSON.stringify(record)}\n`;
       records += chunk.length;
-      await put(text);
+      // Encoded once here, rather than once to count its bytes and again by the stream.
+      await put(Buffer.from(text));
     }
     return records;
   });

@@ -70,9 +70,22 @@ describe('writeTable → sql over Parquet: a round trip with bound parameters', 
     }
   });
 
+  it('stops cleanly when the reader stops early, with the next chunk still being fetched', async () => {
+    const data = sql('SELECT range AS i FROM range(100000) ORDER BY i');
+    for (let pass = 0; pass < 3; pass++) expect((await data.take(3).collect()).map((r) => r.i)).toEqual([0, 1, 2]);
+    expect(await data.skip(99998).collect()).toEqual([{ i: 99998 }, { i: 99999 }]);
+  });
+
   it('keeps a 64-bit integer that does not fit a JavaScript number as a bigint', async () => {
     expect(await sql('SELECT 42::BIGINT AS small, (2::BIGINT ** 60)::BIGINT AS large').collect()).toEqual([{ small: 42, large: 2n ** 60n }]);
     expect(await sql('SELECT 42::BIGINT AS small', { integers: 'bigint' }).collect()).toEqual([{ small: 42n }]);
+  });
+
+  it('names every column of a result: a repeated name gets a suffix, `__proto__` is an ordinary field, NULL is null in any type', async () => {
+    const [row] = await sql(`SELECT 1 AS a, 2 AS a, 'x' AS "__proto__", NULL::BIGINT AS n, NULL::TIMESTAMP AS t, TIMESTAMP '2024-02-29 12:00:00' AS at`).collect();
+    expect(Object.keys(row!)).toEqual(['a', 'a:1', '__proto__', 'n', 't', 'at']);
+    expect(row).toEqual({ a: 1, 'a:1': 2, ['__proto__']: 'x', n: null, t: null, at: new Date(Date.UTC(2024, 1, 29, 12)) });
+    expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
   });
 
   it('turns safe 64-bit integers inside lists into numbers too, and refuses to round a bigint into a DOUBLE column', async () => {
