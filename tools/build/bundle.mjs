@@ -30,5 +30,7 @@ await build({
         banner: { js: "import { createRequire as __tributaryCreateRequire } from 'node:module'; const require = __tributaryCreateRequire(import.meta.url);" },
       }
     : { packages: 'external' }),
+  // The test runner of `@tributary/core/testing` is the user's own (an optional peer), never bundled.
+  external: ['vitest'],
   logLevel: 'warning',
 });

@@ -1,6 +1,7 @@
 import { TributaryError } from '../errors/tributary-error.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { resolveInside } from '../artifacts/safe-path.js';
+import type { Random } from '../random/random.js';
 import type { Logger } from '../services/logger.js';
 
 /** A logger that keeps every entry, for assertions. */
@@ -28,3 +29,34 @@ export class MemoryArtifactStore implements ArtifactStore {
     return file;
   }
 }
+
+/**
+ * A Random that returns the given values in turn (cycling), for tests that need to know every draw:
+ * `int(n)` is `floor(next() * n)`, `shuffle` is Fisher–Yates on those draws, `fork` starts the sequence again.
+ */
+export function fixedRandom(values: readonly number[], seed = 0): Random {
+  if (values.length === 0 || values.some((v) => !(v >= 0 && v < 1))) {
+    throw new TributaryError('INVALID_PARAMS', { param: 'values', message: 'fixedRandom takes at least one value, each in [0, 1).' });
+  }
+  let at = 0;
+  const next = () => values[at++ % values.length]!;
+  const random: Random = {
+    seed,
+    next,
+    int: (n) => Math.floor(next() * n),
+    shuffle(items) {
+      for (let i = items.length - 1; i > 0; i--) {
+        const j = Math.floor(next() * (i + 1));
+        const t = items[i];
+        items[i] = items[j];
+        items[j] = t;
+      }
+      return items;
+    },
+    fork: () => fixedRandom(values, seed),
+  };
+  return random;
+}
+
+export { conformanceChecks, describeConformance, ConformanceError, sameValue } from './conformance.js';
+export type { ConformanceCase, ConformanceCheck, ConformanceOptions } from './conformance.js';
