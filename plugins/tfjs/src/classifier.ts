@@ -35,6 +35,40 @@ function sortClasses(labels: Iterable<Label>): Label[] {
   );
 }
 
+/** The classWeight keys that name none of `classes` (keys are the classes as text: `String(label)`). */
+function unknownWeightKeys(classWeight: ClassifierParams['classWeight'], classes: readonly Label[]): string[] {
+  if (!classWeight || classWeight === 'balanced') return [];
+  const names = new Set(classes.map(String));
+  return Object.keys(classWeight).filter((key) => !names.has(key));
+}
+
+function unknownWeightError(keys: readonly string[], classes: readonly Label[], kind: string, learned: boolean): TributaryError {
+  return new TributaryError('INVALID_PARAMS', {
+    stage: kind,
+    param: 'classWeight',
+    message: `Stage '${kind}': classWeight names ${keys.map((k) => JSON.stringify(k)).join(', ')}, which ${keys.length === 1 ? 'is not a class' : 'are not classes'} (the classes${learned ? ' of the training labels' : ''} are ${classes.map((c) => JSON.stringify(String(c))).join(', ')}); such a weight would be ignored. Name each class as its label reads as text.`,
+    details: { unknown: [...keys] },
+  });
+}
+
+/**
+ * Refuses, when the stage is resolved, classifier params that would lose something silently: the
+ * score and the class written to one field, or a class weight for a class that is not listed.
+ */
+export function checkClassifierParams(p: ClassifierParams, kind: string): void {
+  if (p.output === p.prediction) {
+    throw new TributaryError('INVALID_PARAMS', {
+      stage: kind,
+      param: 'prediction',
+      message: `Stage '${kind}': output and prediction are both '${p.output}', so the predicted class would replace the score. Give them different fields.`,
+    });
+  }
+  if (p.classes) {
+    const unknown = unknownWeightKeys(p.classWeight, p.classes);
+    if (unknown.length > 0) throw unknownWeightError(unknown, p.classes, kind, false);
+  }
+}
+
 /** Why a label cannot train a classifier with these params, or undefined. */
 export function labelProblem(p: Pick<ClassifierParams, 'classes'>): (value: unknown) => string | undefined {
   const allowed = p.classes ? new Set<unknown>(p.classes) : undefined;
@@ -66,6 +100,8 @@ export function classifierHead(p: ClassifierParams, labels: readonly unknown[], 
       message: `A classifier needs at least two classes in its training data; '${p.label}' only holds ${JSON.stringify(classes[0])}. Check the split (stratify by the label) or the labelling.`,
     });
   }
+  const unknown = unknownWeightKeys(p.classWeight, classes);
+  if (unknown.length > 0) throw unknownWeightError(unknown, classes, kind, !p.classes);
   const index = new Map<unknown, number>(classes.map((c, i) => [c, i]));
   const binary = classes.length === 2;
   const units = binary ? 1 : classes.length;

@@ -15,9 +15,9 @@ import {
   stageSpec,
 } from '@tributary/core';
 import { useBackend } from './backend.js';
-import { ClassifierModel, classifierHead, classifierParams, labelProblem, savedClasses } from './classifier.js';
+import { ClassifierModel, checkClassifierParams, classifierHead, classifierParams, labelProblem, savedClasses } from './classifier.js';
 import { ConvLayer, DEFAULT_CONV_LAYERS, checkLayerOrder, convNetwork, predictionChunk } from './conv-network.js';
-import { fitNetwork, loadNetworkState } from './fit-network.js';
+import { checkTrainingParams, fitNetwork, loadNetworkState } from './fit-network.js';
 import { imageInput } from './image-input.js';
 import { trainingParams } from './network.js';
 import type { NetworkState } from './network-model.js';
@@ -67,6 +67,8 @@ export class ConvClassifier implements Estimator {
   constructor(@inject(STAGE_PARAMS) private readonly params: ConvClassifierParams) {
     // Layer orders that fit no input fail when the stage is resolved, before any data is read.
     checkLayerOrder(params.layers, this.kind);
+    checkTrainingParams(params, this.kind);
+    checkClassifierParams(params, this.kind);
   }
 
   async fit(data: Dataset<DataRecord>, ctx: StageContext): Promise<Model> {

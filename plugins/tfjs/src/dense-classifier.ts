@@ -13,8 +13,8 @@ import {
   injectable,
   stageSpec,
 } from '@tributary/core';
-import { ClassifierModel, classifierHead, classifierParams, labelProblem, savedClasses } from './classifier.js';
-import { fitNetwork, loadNetworkState } from './fit-network.js';
+import { ClassifierModel, checkClassifierParams, classifierHead, classifierParams, labelProblem, savedClasses } from './classifier.js';
+import { checkTrainingParams, fitNetwork, loadNetworkState } from './fit-network.js';
 import { denseNetwork, networkParams } from './network.js';
 import { featureInput } from './network-input.js';
 import { collectTrainingSet } from './training-set.js';
@@ -38,7 +38,10 @@ export type DenseClassifierParams = Static<typeof DenseClassifierParams>;
 export class DenseClassifier implements Estimator {
   readonly kind = 'tfjs:dense-classifier';
 
-  constructor(@inject(STAGE_PARAMS) private readonly params: DenseClassifierParams) {}
+  constructor(@inject(STAGE_PARAMS) private readonly params: DenseClassifierParams) {
+    checkTrainingParams(params, this.kind);
+    checkClassifierParams(params, this.kind);
+  }
 
   async fit(data: Dataset<DataRecord>, ctx: StageContext): Promise<Model> {
     const p = this.params;

@@ -14,7 +14,7 @@ import {
   injectable,
   stageSpec,
 } from '@tributary/core';
-import { fitNetwork, loadNetworkState } from './fit-network.js';
+import { checkTrainingParams, fitNetwork, loadNetworkState } from './fit-network.js';
 import { denseNetwork, networkParams } from './network.js';
 import { featureInput } from './network-input.js';
 import { NetworkModel, type NetworkState, scalerFromJson, scalerToJson } from './network-model.js';
@@ -64,7 +64,9 @@ class DenseRegressorModel extends NetworkModel implements Model {
 export class DenseRegressor implements Estimator {
   readonly kind = 'tfjs:dense-regressor';
 
-  constructor(@inject(STAGE_PARAMS) private readonly params: DenseRegressorParams) {}
+  constructor(@inject(STAGE_PARAMS) private readonly params: DenseRegressorParams) {
+    checkTrainingParams(params, this.kind);
+  }
 
   async fit(data: Dataset<DataRecord>, ctx: StageContext): Promise<Model> {
     const p = this.params;

@@ -10,6 +10,20 @@ const TrainingParamsSchema = Type.Object(trainingParams);
 /** The params every network stage shares (see `trainingParams`), plus the feature scaling of the stages that offer it. */
 export type NetworkParams = Static<typeof TrainingParamsSchema> & { readonly scale?: 'none' | 'minmax' | 'standard' };
 
+/**
+ * Refuses, when the stage is resolved, training params no data could make work: early stopping on
+ * val_loss with no validation hold-out would otherwise fail only after the training set is read.
+ */
+export function checkTrainingParams(p: Pick<NetworkParams, 'earlyStopping' | 'validationSplit'>, kind: string): void {
+  if (p.earlyStopping && p.earlyStopping.monitor === 'val_loss' && p.validationSplit === 0) {
+    throw new TributaryError('INVALID_PARAMS', {
+      stage: kind,
+      param: 'earlyStopping',
+      message: `Stage '${kind}': earlyStopping monitors val_loss, which needs a validation hold-out: set validationSplit (e.g. 0.1), or earlyStopping.monitor 'loss'.`,
+    });
+  }
+}
+
 /** What differs between a classifier and a regressor: the targets and the output layer. */
 export interface NetworkHead {
   readonly targets: Float32Array;

@@ -114,6 +114,14 @@ Content-Type: text/html; charset=utf-8
     expect(warnings).toEqual(['EMPTY_TEXT']);
   });
 
+  it('refuses a subjectField that is the output field (the subject would replace the text), and writes both otherwise', async () => {
+    const runtime = createRuntime({ plugins: [natural] });
+    expect(() => runtime.resolve(emailText({ subjectField: 'text' }))).toThrow(expect.objectContaining({ code: 'INVALID_PARAMS', stage: 'natural:email-text', param: 'subjectField' }));
+    const model = await runtime.pipeline([emailText({ subjectField: 'subject' })]).fit([]);
+    const [out] = await model.predict([{ raw: 'Subject: Hello\n\nSee you soon.\n' }]);
+    expect([out!.subject, out!.text]).toEqual(['Hello', 'Hello\nSee you soon.']);
+  });
+
   it('never stops the job on garbage: every record is output or rejected with a code', async () => {
     const random = createRandom(7);
     const records = [

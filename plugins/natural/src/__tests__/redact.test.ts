@@ -1,4 +1,5 @@
-import { redactText, tokenizeText } from '@tributary/plugin-natural';
+import { createRuntime } from '@tributary/core';
+import { natural, redact, redactText, tokenizeText } from '@tributary/plugin-natural';
 import { describe, expect, it } from 'vitest';
 
 const r = (text: string) => redactText(text).text.replace(/\s+/g, ' ').trim();
@@ -24,6 +25,20 @@ describe('redact', () => {
 
   it('counts each kind', () => {
     expect(redactText('a@b.io http://x.io 10.0.0.1 555-123-4567 c@d.io').counts).toEqual({ email: 2, url: 1, ip: 1, phone: 1 });
+  });
+
+  it('refuses a stage that would redact nothing, or write its counts over the redacted text', async () => {
+    const runtime = createRuntime({ plugins: [natural] });
+    expect(() => runtime.resolve(redact({ kinds: [] }))).toThrow(expect.objectContaining({ code: 'INVALID_PARAMS', param: 'kinds' }));
+    // The output defaults to the input, 'text'.
+    expect(() => runtime.resolve(redact({ countsField: 'text' }))).toThrow(expect.objectContaining({ code: 'INVALID_PARAMS', stage: 'natural:redact', param: 'countsField' }));
+    // With the text redacted elsewhere, the counts may take the original's place.
+    const model = await runtime.pipeline([redact({ output: 'clean', countsField: 'text' })]).fit([]);
+    const [out] = await model.predict([{ text: 'mail a@b.io' }]);
+    expect(Object.keys(out!).sort()).toEqual(['clean', 'text']);
+    expect(out!.text).toEqual({ email: 1, url: 0, ip: 0, phone: 0 });
+    // Placeholders are set off by spaces, so that they stay tokens of their own.
+    expect((out!.clean as string).replace(/\s+/g, ' ').trim()).toBe('mail __email__');
   });
 
   it('produces placeholders the tokenizer keeps whole', () => {

@@ -106,4 +106,16 @@ describe('TF-IDF with the smooth formula (scikit-learn defaults)', () => {
   it('validates its params, naming the stage and the param', () => {
     expect(() => runtime().resolve(tfidf({ maxFeatures: -3 }))).toThrow(expect.objectContaining({ code: 'INVALID_PARAMS', stage: 'natural:tfidf', param: 'maxFeatures' }));
   });
+
+  it('refuses minDf above maxDf when both are fractions or both are counts, before any data is read', async () => {
+    for (const params of [{ minDf: 0.8, maxDf: 0.2 }, { minDf: 3, maxDf: 2 }]) {
+      expect(() => runtime().resolve(tfidf(params))).toThrow(expect.objectContaining({ code: 'INVALID_PARAMS', stage: 'natural:tfidf', param: 'minDf' }));
+    }
+    // df over the 4 documents: red 3, blue 2, green 1, violet 1.
+    const texts = ['red red red blue', 'red green', 'red blue', 'violet'];
+    // Equal fractions keep the terms in exactly half the documents (df 2).
+    expect((await fitText(texts, { minDf: 0.5, maxDf: 0.5 })).tfidf.terms).toEqual(['blue']);
+    // A count against a fraction: 2 ≤ df ≤ 0.75 × 4 = 3, though 2 > 0.75 as numbers.
+    expect((await fitText(texts, { minDf: 2, maxDf: 0.75 })).tfidf.terms).toEqual(['blue', 'red']);
+  });
 });

@@ -77,6 +77,14 @@ describe('tokenize: letters, marks and digits of any script (case C02)', () => {
     expect(warnings).toEqual(['EMPTY_TOKENS']);
   });
 
+  it('refuses a maxLength below minLength (no token could pass), and keeps exactly the tokens of a length both allow', async () => {
+    const runtime = createRuntime({ plugins: [natural] });
+    expect(() => runtime.resolve(tokenize({ minLength: 3, maxLength: 2 }))).toThrow(expect.objectContaining({ code: 'INVALID_PARAMS', stage: 'natural:tokenize', param: 'maxLength' }));
+    const model = await runtime.pipeline([tokenize({ minLength: 3, maxLength: 3 })]).fit([]);
+    const [out] = await model.predict([{ text: 'a bb ccc dddd eee' }]);
+    expect(out!.tokens).toEqual(['ccc', 'eee']);
+  });
+
   it('rejects a record whose field is not text with INVALID_RECORD', async () => {
     const runtime = createRuntime({ plugins: [natural] });
     const model = await runtime.pipeline([tokenize()]).fit([]);

@@ -95,7 +95,15 @@ function messageBytes(raw: unknown): Buffer | undefined {
 export class EmailTextStage implements Stage {
   readonly kind = 'natural:email-text';
 
-  constructor(@inject(STAGE_PARAMS) private readonly params: EmailTextParams) {}
+  constructor(@inject(STAGE_PARAMS) private readonly params: EmailTextParams) {
+    if (params.subjectField === params.output) {
+      throw new TributaryError('INVALID_PARAMS', {
+        stage: this.kind,
+        param: 'subjectField',
+        message: `subjectField and output are both '${params.output}', so the subject would replace the text. Name another field for the subject, or leave subjectField out.`,
+      });
+    }
+  }
 
   async transform(batch: Batch, ctx: StageContext): Promise<Batch> {
     const simpleParser = await loadParser();

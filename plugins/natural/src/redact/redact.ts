@@ -1,4 +1,4 @@
-import { type Batch, STAGE_PARAMS, type Stage, type StageContext, type Static, Type, defineStage, inject, injectable, stageSpec } from '@tributary/core';
+import { type Batch, STAGE_PARAMS, type Stage, type StageContext, type Static, TributaryError, Type, defineStage, inject, injectable, stageSpec } from '@tributary/core';
 import { mapText } from '../record-fields.js';
 import { REDACTION_KINDS, redactText } from './redact-text.js';
 
@@ -7,7 +7,8 @@ export const RedactParams = Type.Object(
     input: Type.String({ default: 'text' }),
     /** Defaults to the input field (the text is redacted in place, so the original does not travel on). */
     output: Type.Optional(Type.String()),
-    kinds: Type.Array(Type.Union(REDACTION_KINDS.map((k) => Type.Literal(k))), { default: [...REDACTION_KINDS], uniqueItems: true }),
+    /** At least one: a redact stage that redacts nothing would pass personal data on while looking like a safeguard. */
+    kinds: Type.Array(Type.Union(REDACTION_KINDS.map((k) => Type.Literal(k))), { default: [...REDACTION_KINDS], uniqueItems: true, minItems: 1 }),
     /** Also write how many of each kind were replaced to this field. */
     countsField: Type.Optional(Type.String()),
   },
@@ -24,7 +25,16 @@ export type RedactParams = Static<typeof RedactParams>;
 export class RedactStage implements Stage {
   readonly kind = 'natural:redact';
 
-  constructor(@inject(STAGE_PARAMS) private readonly params: RedactParams) {}
+  constructor(@inject(STAGE_PARAMS) private readonly params: RedactParams) {
+    const output = params.output ?? params.input;
+    if (params.countsField === output) {
+      throw new TributaryError('INVALID_PARAMS', {
+        stage: this.kind,
+        param: 'countsField',
+        message: `countsField and the output are both '${output}', so the counts would replace the redacted text. Name another field for the counts.`,
+      });
+    }
+  }
 
   transform(batch: Batch, ctx: StageContext): Batch {
     const { input, kinds, countsField } = this.params;

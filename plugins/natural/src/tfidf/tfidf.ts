@@ -128,7 +128,18 @@ export class TfidfModel implements Model {
 export class TfidfEstimator implements Estimator {
   readonly kind = 'natural:tfidf';
 
-  constructor(@inject(STAGE_PARAMS) private readonly params: TfidfParams) {}
+  constructor(@inject(STAGE_PARAMS) private readonly params: TfidfParams) {
+    const { minDf, maxDf } = params;
+    // Bounds of one kind compare without knowing the corpus; a count against a fraction is only judged at fit time.
+    const sameKind = (minDf < 1 && maxDf <= 1) || (minDf >= 1 && maxDf > 1);
+    if (sameKind && minDf > maxDf) {
+      throw new TributaryError('INVALID_PARAMS', {
+        stage: this.kind,
+        param: 'minDf',
+        message: `Stage '${this.kind}': minDf ${minDf} is above maxDf ${maxDf}, so no term could be kept. Lower minDf or raise maxDf.`,
+      });
+    }
+  }
 
   async fit(data: Dataset<DataRecord>, ctx: StageContext): Promise<Model> {
     const stats = new Map<string, { df: number; tf: number }>();

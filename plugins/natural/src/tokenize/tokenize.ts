@@ -38,6 +38,14 @@ export class TokenizeStage implements Stage {
     } catch {
       throw new TributaryError('INVALID_PARAMS', { stage: this.kind, param: 'locale', message: `Stage '${this.kind}': locale ${JSON.stringify(params.locale)} is not a valid BCP 47 locale (e.g. 'und', 'ja', 'zh-Hans').` });
     }
+    // Every token would be too short or too long: the stage would empty every text without a word.
+    if (params.maxLength > 0 && params.maxLength < params.minLength) {
+      throw new TributaryError('INVALID_PARAMS', {
+        stage: this.kind,
+        param: 'maxLength',
+        message: `Stage '${this.kind}': maxLength ${params.maxLength} is below minLength ${params.minLength}, so no token could be kept. Raise maxLength (0 means no limit) or lower minLength.`,
+      });
+    }
   }
 
   transform(batch: Batch, ctx: StageContext): Batch {

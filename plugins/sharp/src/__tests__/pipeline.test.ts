@@ -263,6 +263,14 @@ describe('encodeImage and writeImage', () => {
     expect(kept.samples[0]!.message).toMatch(/exists and overwrite is false/);
   });
 
+  it("declares that it reads 'path', which names the file of a record without the name field", async () => {
+    const dir = tmp('fields');
+    const byId = await runtime().pipeline([writeImage({ dir })]).fit([]);
+    expect(byId.schema).toEqual({ input: ['image', 'id', 'path'], output: ['file'] });
+    const byPath = await runtime().pipeline([writeImage({ dir, name: 'path' })]).fit([]);
+    expect(byPath.schema.input).toEqual(['image', 'path']);
+  });
+
   it('rejects only the record that cannot be encoded, with the reason, and does not reserve its name', async () => {
     const dir = tmp('encode-fail');
     const wide: RawImage = { data: new Uint8Array(20000 * 3).fill(9), width: 20000, height: 1, channels: 3, depth: 'uchar' };

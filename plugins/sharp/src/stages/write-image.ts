@@ -133,7 +133,8 @@ export const writeImageStage = defineStage({
   kind: 'sharp:write-image',
   description: 'File sink: encode each image (PNG, JPEG, WebP) and write it to a folder, atomically.',
   params: WriteImageParams,
-  fields: (p) => ({ reads: [p.input, p.name], writes: [p.output] }),
+  // A record without the name field is named after its `path`, so that is read too.
+  fields: (p) => ({ reads: [...new Set([p.input, p.name, 'path'])], writes: [p.output] }),
   implementation: WriteImageStage,
 });
 

@@ -174,6 +174,15 @@ describe('convClassifier', () => {
     expect(balanced).toBeLessThan(0.58);
   });
 
+  it('refuses, when resolved, early stopping on val_loss without a hold-out, the score and the class in one field, and a weight for no class', () => {
+    const resolve = (params: Record<string, unknown>) => () => runtime().resolve({ kind: 'tfjs:conv-classifier', params: { layers: tiny, ...params } });
+    const refused = (param: string) => expect.objectContaining({ code: 'INVALID_PARAMS', stage: 'tfjs:conv-classifier', param });
+    expect(resolve({ earlyStopping: { patience: 2 } })).toThrow(refused('earlyStopping'));
+    expect(resolve({ output: 'class', prediction: 'class' })).toThrow(refused('prediction'));
+    expect(resolve({ classes: ['horizontal', 'vertical'], classWeight: { horizontal: 1, diagonal: 3 } })).toThrow(refused('classWeight'));
+    expect(resolve({ classes: ['horizontal', 'vertical'], classWeight: { horizontal: 1, vertical: 3 }, validationSplit: 0.25, earlyStopping: { patience: 2 } })).not.toThrow();
+  });
+
   it('fails with TRAINING_DIVERGED when the weights blow up, even though the clipped loss stays finite', async () => {
     const before = numTensors();
     const failure = await fit({ layers: tiny, epochs: 3, optimizer: 'sgd', learningRate: 1e30 }, bars(64, 1)).catch((e: unknown) => e);

@@ -157,6 +157,30 @@ describe('denseClassifier', () => {
     }
   });
 
+  it('refuses, when resolved, early stopping on val_loss without a hold-out, the score and the class in one field, and a weight for no class', async () => {
+    const refusal = (params: Record<string, unknown>) => {
+      try {
+        runtime().resolve({ kind: 'tfjs:dense-classifier', params });
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    const stage = 'tfjs:dense-classifier';
+    // monitor defaults to val_loss, validationSplit to 0.
+    expect(refusal({ earlyStopping: { patience: 1 } })).toMatchObject({ code: 'INVALID_PARAMS', stage, param: 'earlyStopping' });
+    expect(refusal({ validationSplit: 0.2, earlyStopping: { patience: 1 } })).toBeUndefined();
+    expect(refusal({ earlyStopping: { patience: 1, monitor: 'loss' } })).toBeUndefined();
+    // output defaults to 'score'.
+    expect(refusal({ prediction: 'score' })).toMatchObject({ code: 'INVALID_PARAMS', stage, param: 'prediction' });
+    expect(refusal({ classes: [0, 1], classWeight: { '1': 3, spam: 2 } })).toMatchObject({ code: 'INVALID_PARAMS', stage, param: 'classWeight', details: { unknown: ['spam'] } });
+    expect(refusal({ classes: [0, 1], classWeight: { '0': 1, '1': 3 } })).toBeUndefined();
+    // Without classes, they are learned (blobs are labelled 0 and 1), so a weight for class 2 is refused at fit.
+    const before = numTensors();
+    await expect(fit({ ...small, classWeight: { '0': 1, '2': 5 } }, blobs(16, 3, 1))).rejects.toMatchObject({ code: 'INVALID_PARAMS', stage, param: 'classWeight', details: { unknown: ['2'] } });
+    expect(numTensors()).toBe(before);
+  });
+
   it('weights the loss by class: a heavy weight on one class pulls the scores towards it', async () => {
     // Labels independent of the features: the best the network can do is a constant, w1 / (w0 + w1) = 50/51.
     const data = blobs(200, 2, 12).map((r, i) => ({ ...r, label: (i * 7) % 3 === 0 ? 1 : 0 }));

@@ -58,6 +58,12 @@ describe('denseRegressor on unscaled input (case C17)', () => {
     await model.dispose();
   });
 
+  it('refuses early stopping on val_loss without a validation hold-out when resolved, before reading any data', () => {
+    const resolve = (params: Record<string, unknown>) => () => runtime().resolve({ kind: 'tfjs:dense-regressor', params });
+    expect(resolve({ earlyStopping: { monitor: 'val_loss' } })).toThrow(expect.objectContaining({ code: 'INVALID_PARAMS', stage: 'tfjs:dense-regressor', param: 'earlyStopping' }));
+    expect(resolve({ earlyStopping: { monitor: 'val_loss' }, validationSplit: 0.25 })).not.toThrow();
+  });
+
   it('predicts the constant when the target is constant', async () => {
     const model = await runtime()
       .pipeline([denseRegressor({ hidden: [], epochs: 3, scaleTarget: 'minmax' })])
