@@ -6,12 +6,17 @@
 //
 // Without --inline-dependencies every package import stays an import (plugins keep their heavy
 // libraries external, loaded lazily as before); with it the package's dependencies are bundled too.
+import fs from 'node:fs';
 import { build } from 'esbuild';
 
 const args = process.argv.slice(2);
 const inline = args.includes('--inline-dependencies');
 const entryPoints = args.filter((a) => !a.startsWith('--'));
 if (entryPoints.length === 0) throw new Error('bundle.mjs: give the entry points, e.g. src/index.ts');
+
+// esbuild names chunks by content hash and never removes the old ones, so a dist built twice would
+// carry dead chunks into the published tarball. Only esbuild writes this folder; tsc's files stay.
+fs.rmSync('dist/chunks', { recursive: true, force: true });
 
 await build({
   entryPoints,
