@@ -37,7 +37,10 @@ export { createEvents } from './services/events.js';
 export type { EventOf, EventType, Events, TributaryEvent } from './services/events.js';
 export { systemClock } from './services/clock.js';
 export type { Clock } from './services/clock.js';
-export { ARTIFACT_STORE, CLOCK, EVENTS, LOGGER, RANDOM, STAGE_KIND, STAGE_PARAMS } from './services/tokens.js';
+export { ARTIFACT_STORE, CLOCK, EVENTS, EXECUTOR, LOGGER, RANDOM, STAGE_KIND, STAGE_PARAMS } from './services/tokens.js';
+export type { Executor, SegmentProblem, SegmentResult, SegmentRunner, SegmentSpec } from './pipeline/executor.js';
+export { openLocalSegment } from './runtime/segment-runner.js';
+export type { LocalSegment } from './runtime/segment-runner.js';
 
 export { FileArtifactStore, saveTargetProblem } from './artifacts/artifact-store.js';
 export type { ArtifactStore } from './artifacts/artifact-store.js';

@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Dataset } from '../dataset/dataset.js';
-import { TributaryError, toTributaryError } from '../errors/tributary-error.js';
+import { type ErrorCode, TributaryError, toTributaryError } from '../errors/tributary-error.js';
 import { assertKnownKeys } from '../params/closest.js';
 import { type Batch, type DataRecord, recordId, recordJsonReplacer } from '../record/record.js';
-import type { Stage, StageContext } from '../stage/stage.js';
-import type { PipelineHost } from './host.js';
+import type { Model, ModelState, Stage, StageContext } from '../stage/stage.js';
+import type { SegmentResult, SegmentRunner, SegmentSpec } from './executor.js';
+import type { PipelineHost, PluginRef } from './host.js';
 import { RunReport } from './run-report.js';
 
 /** What happens to a record a stage cannot handle. */
@@ -37,6 +38,29 @@ export interface RunnableStage {
   readonly index: number;
   readonly kind: string;
   readonly stage: Stage;
+  /** How an executor's worker rebuilds the stage: present when its definition says `worker` and its plugin names its module. */
+  readonly remote?: RemoteStage;
+}
+
+/** What rebuilds a stage on a worker: its params, its plugin's module, and a fitted model's state. */
+export interface RemoteStage {
+  readonly params: Record<string, unknown>;
+  readonly plugin: { readonly name: string; readonly version: string; readonly module: string };
+  /** The saved state of a fitted model (taken when a run opens the segment). */
+  readonly state?: () => ModelState | Promise<ModelState>;
+}
+
+/** The remote description of a resolved stage, or undefined when it must run in the calling thread. */
+export function remoteStage(resolved: { spec: { params: Record<string, unknown> }; definition: { worker?: boolean }; plugin: PluginRef }, model?: Model): RemoteStage | undefined {
+  const { module } = resolved.plugin;
+  if (!resolved.definition.worker || !module) return undefined;
+  return { params: resolved.spec.params, plugin: { name: resolved.plugin.name, version: resolved.plugin.version, module }, ...(model ? { state: () => model.save() } : {}) };
+}
+
+/** Consecutive stages that run in the same place: here, or together on the executor. */
+interface Segment {
+  readonly stages: readonly RunnableStage[];
+  readonly remote: boolean;
 }
 
 const POLICIES: readonly ErrorPolicy[] = ['fail', 'skip', 'dead-letter'];
@@ -214,8 +238,86 @@ export class Execution {
     }
   }
 
+  /** Splits the stages into runs that stay here and runs that go to the executor together. */
+  private segments(stages: readonly RunnableStage[]): Segment[] {
+    const segments: Array<{ stages: RunnableStage[]; remote: boolean }> = [];
+    for (const step of stages) {
+      const remote = this.host.executor !== undefined && step.remote !== undefined;
+      const last = segments[segments.length - 1];
+      if (last && last.remote === remote) last.stages.push(step);
+      else segments.push({ stages: [step], remote });
+    }
+    return segments;
+  }
+
+  /** Opens a segment on the executor: its stages as data (params, plugin modules, fitted state). */
+  private async openSegment(segment: Segment): Promise<SegmentRunner> {
+    const plugins = new Map<string, SegmentSpec['plugins'][number]>();
+    const specs: Array<SegmentSpec['stages'][number]> = [];
+    for (const step of segment.stages) {
+      const remote = step.remote!;
+      plugins.set(remote.plugin.name, remote.plugin);
+      specs.push({ index: step.index, kind: step.kind, params: remote.params, ...(remote.state ? { state: await remote.state() } : {}) });
+    }
+    return this.host.executor!.open({ plugins: [...plugins.values()], stages: specs, seed: this.host.random.seed });
+  }
+
+  /** Runs one batch through a segment on the executor, then applies this run's policy to what came back. */
+  private async runRemote(runner: SegmentRunner, batch: Batch): Promise<Batch> {
+    let result: SegmentResult;
+    try {
+      result = await runner.run(batch);
+    } catch (error) {
+      throw toTributaryError(error, 'STAGE_FAILED', { message: `The ${this.host.executor!.name} executor failed on a batch` });
+    }
+    for (const timing of result.timings) this.report.time(timing.index, timing.kind, 'transform', timing.ms, timing.records);
+    for (const warning of result.warnings) {
+      const record = batch[warning.index];
+      this.report.warn(warning.stage, warning.code);
+      const id = record ? this.idOf(record) : undefined;
+      this.host.events.emit({ type: 'warning', stage: warning.stage, code: warning.code, message: warning.message, ...(id === undefined ? {} : { recordId: id }) });
+      if (record) this.onWarn?.(record, warning.code, warning.message, warning.stage);
+    }
+    for (const problem of result.rejected) {
+      const record = batch[problem.index] ?? {};
+      const error = new TributaryError(problem.code as ErrorCode, {
+        stage: problem.stage,
+        message: problem.message,
+        ...(problem.recordId === undefined ? {} : { recordId: problem.recordId }),
+        ...(problem.details ? { details: problem.details } : {}),
+      });
+      this.reject(problem.stage, record, error);
+    }
+    // Records came back as copies: they keep their input's position (for errors) and its symbol-keyed marks.
+    return result.records.map((record, k) => {
+      const source = batch[result.sources[k] ?? -1];
+      if (source) {
+        const position = this.positions.get(source);
+        if (position !== undefined) this.positions.set(record, position);
+        for (const key of Object.getOwnPropertySymbols(source)) if (!(key in record)) (record as Record<symbol, unknown>)[key] = (source as Record<symbol, unknown>)[key];
+      }
+      return record;
+    });
+  }
+
   /** Streams `data` through `stages`, batch by batch, counting input and output as asked. */
   run(stages: readonly RunnableStage[], data: Dataset<DataRecord>, count: { input: boolean; output: boolean }): Dataset<DataRecord> {
+    const segments = this.segments(stages);
+    if (!segments.some((s) => s.remote)) return this.runBatches(segments, data, count, new Map(), this.concurrency);
+    // Each pass opens the remote segments once, on its first batch, and closes them when it ends.
+    const self = this;
+    const concurrency = Math.max(this.concurrency, this.host.executor!.concurrency);
+    return Dataset.fromChunks(async function* () {
+      const runners = new Map<Segment, Promise<SegmentRunner>>();
+      try {
+        yield* self.runBatches(segments, data, count, runners, concurrency).chunks();
+      } finally {
+        for (const runner of runners.values()) await runner.then((r) => r.close(), () => undefined);
+      }
+    });
+  }
+
+  private runBatches(segments: readonly Segment[], data: Dataset<DataRecord>, count: { input: boolean; output: boolean }, runners: Map<Segment, Promise<SegmentRunner>>, concurrency: number): Dataset<DataRecord> {
     const report = this.report;
     const clock = this.host.clock;
     const batches = data.batch(this.batchSize).mapConcurrent(async (batch) => {
@@ -237,16 +339,28 @@ export class Execution {
         }
         report.input += batch.length;
       }
-      for (const step of stages) {
+      for (const segment of segments) {
         if (current.length === 0) break;
-        const started = clock.now();
-        const n = current.length;
-        current = await this.runStage(step, current);
-        report.time(step.index, step.kind, 'transform', clock.now() - started, n);
+        if (segment.remote) {
+          let runner = runners.get(segment);
+          if (!runner) {
+            runner = this.openSegment(segment);
+            runners.set(segment, runner);
+          }
+          current = await this.runRemote(await runner, current);
+          continue;
+        }
+        for (const step of segment.stages) {
+          if (current.length === 0) break;
+          const started = clock.now();
+          const n = current.length;
+          current = await this.runStage(step, current);
+          report.time(step.index, step.kind, 'transform', clock.now() - started, n);
+        }
       }
       if (count.output) report.output += current.length;
       return current;
-    }, this.concurrency);
+    }, concurrency);
     // The output passes on a batch at a time (Dataset.chunks) to a sink or the next run.
     return Dataset.fromChunks(() => batches);
   }

@@ -1,4 +1,5 @@
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import type { Executor } from './executor.js';
 import type { Random } from '../random/random.js';
 import type { Clock } from '../services/clock.js';
 import type { Events } from '../services/events.js';
@@ -9,6 +10,8 @@ import type { Estimator, Stage, StageDefinition, StageSpec } from '../stage/stag
 export interface PluginRef {
   readonly name: string;
   readonly version: string;
+  /** Where the plugin can be imported from by a worker (see PluginDefinition.module). */
+  readonly module?: string;
 }
 
 /** A spec turned into a live stage by the runtime. */
@@ -30,5 +33,7 @@ export interface PipelineHost {
   readonly store: ArtifactStore;
   readonly clock: Clock;
   readonly coreVersion: string;
+  /** Where `worker` stages run; undefined runs everything in the calling thread. */
+  readonly executor: Executor | undefined;
   resolve(spec: StageSpec): ResolvedStage;
 }

@@ -4,7 +4,7 @@ import type { Manifest, StageEntry } from '../artifacts/manifest.js';
 import { TributaryError } from '../errors/tributary-error.js';
 import type { Batch, DataRecord } from '../record/record.js';
 import type { JsonObject, Model, Stage, StageDefinition, StageSpec } from '../stage/stage.js';
-import { Execution, type ExecutionOptions, type RunnableStage } from './execution.js';
+import { Execution, type ExecutionOptions, type RunnableStage, remoteStage } from './execution.js';
 import type { PipelineHost, PluginRef } from './host.js';
 import type { RunReport } from './run-report.js';
 
@@ -132,7 +132,10 @@ export class PipelineModel {
   }
 
   private runnable(): RunnableStage[] {
-    return this.stages.map((s, index) => ({ index, kind: s.spec.kind, stage: s.stage }));
+    return this.stages.map((s, index) => {
+      const remote = remoteStage(s, s.fitted ? (s.stage as Model) : undefined);
+      return { index, kind: s.spec.kind, stage: s.stage, ...(remote ? { remote } : {}) };
+    });
   }
 
   /** Runs every stage over a dataset, lazily; errors follow `errorPolicy` (default `fail`). */

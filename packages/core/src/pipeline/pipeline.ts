@@ -3,7 +3,7 @@ import { Dataset, type DatasetSource } from '../dataset/dataset.js';
 import { TributaryError } from '../errors/tributary-error.js';
 import { type DataRecord, recordId } from '../record/record.js';
 import { type StageSpec, isEstimator } from '../stage/stage.js';
-import { Execution, type ExecutionOptions, type RunnableStage } from './execution.js';
+import { Execution, type ExecutionOptions, type RunnableStage, remoteStage } from './execution.js';
 import type { PipelineHost } from './host.js';
 import { type FittedStage, PipelineModel } from './pipeline-model.js';
 
@@ -68,7 +68,8 @@ export class Pipeline {
       const { spec, definition, plugin, instance } = stage;
       if (!isEstimator(instance)) {
         fitted.push({ spec, definition, plugin, stage: instance, fitted: false });
-        pending.push({ index, kind: spec.kind, stage: instance });
+        const remote = remoteStage(stage);
+        pending.push({ index, kind: spec.kind, stage: instance, ...(remote ? { remote } : {}) });
         continue;
       }
       const input = await execution.run(pending, source, { input: countInput, output: false }).collect();
@@ -94,7 +95,8 @@ export class Pipeline {
       report.time(index, spec.kind, 'fit', ms, input.length);
       this.host.events.emit({ type: 'stage:end', stage: spec.kind, index, phase: 'fit', ms, records: input.length });
       fitted.push({ spec, definition, plugin, stage: model, fitted: true });
-      pending.push({ index, kind: spec.kind, stage: model });
+      const remote = remoteStage(stage, model);
+      pending.push({ index, kind: spec.kind, stage: model, ...(remote ? { remote } : {}) });
     }
     report.output = trained;
     return new PipelineModel(this.host, fitted, { fitReport: report, dataFingerprint: fingerprint.digest('hex') });

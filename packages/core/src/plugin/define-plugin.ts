@@ -13,6 +13,11 @@ export interface PluginDefinition {
   /** The range of @tributary/core this plugin works with, e.g. `^0.1.0`. */
   readonly core: string;
   readonly stages: readonly StageDefinition[];
+  /**
+   * The module that exports this plugin, `import.meta.url` in its entry: an executor's workers import it
+   * from there to rebuild the plugin's `worker` stages. Without it, the plugin's stages run in the calling thread.
+   */
+  readonly module?: string;
   /** Registers the plugin's services in the runtime's container. Runs once, when the runtime is built. */
   register?(container: DependencyContainer): void;
 }

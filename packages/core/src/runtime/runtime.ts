@@ -15,7 +15,8 @@ import { type Random, createRandom } from '../random/random.js';
 import { type Clock, systemClock } from '../services/clock.js';
 import { type Events, createEvents } from '../services/events.js';
 import { type Logger, silentLogger } from '../services/logger.js';
-import { ARTIFACT_STORE, CLOCK, EVENTS, LOGGER, RANDOM, STAGE_KIND, STAGE_PARAMS } from '../services/tokens.js';
+import { ARTIFACT_STORE, CLOCK, EVENTS, EXECUTOR, LOGGER, RANDOM, STAGE_KIND, STAGE_PARAMS } from '../services/tokens.js';
+import type { Executor } from '../pipeline/executor.js';
 import { type Estimator, type ModelState, type StageDefinition, type StageSpec, isEstimator } from '../stage/stage.js';
 import { CORE_VERSION } from '../version.js';
 
@@ -28,6 +29,11 @@ export interface RuntimeOptions {
   readonly seed?: number;
   readonly artifactStore?: ArtifactStore;
   readonly clock?: Clock;
+  /**
+   * Where stages that declare `worker: true` run, e.g. `workerPool({ threads: 2 })` from
+   * `@tributary/plugin-workers`. Default: every stage in the calling thread. `dispose()` closes it.
+   */
+  readonly executor?: Executor;
 }
 
 /** What a plugin contributed to a runtime. */
@@ -47,7 +53,7 @@ const OFFICIAL_DOMAINS: Readonly<Record<string, string>> = {
   bullmq: '@tributary/plugin-bullmq',
 };
 
-const RUNTIME_OPTIONS = ['plugins', 'logger', 'events', 'seed', 'artifactStore', 'clock'];
+const RUNTIME_OPTIONS = ['plugins', 'logger', 'events', 'seed', 'artifactStore', 'clock', 'executor'];
 
 function checkRuntimeOptions(options: RuntimeOptions): void {
   assertKnownKeys(options, RUNTIME_OPTIONS, 'createRuntime option');
@@ -70,6 +76,7 @@ export class Runtime implements PipelineHost {
   readonly random: Random;
   readonly store: ArtifactStore;
   readonly clock: Clock;
+  readonly executor: Executor | undefined;
   readonly coreVersion = CORE_VERSION;
   private readonly definitions = new Map<string, { definition: StageDefinition; plugin: Plugin }>();
   private readonly registered: Plugin[] = [];
@@ -83,6 +90,8 @@ export class Runtime implements PipelineHost {
     this.random = createRandom(options.seed ?? 42);
     this.store = options.artifactStore ?? new FileArtifactStore();
     this.clock = options.clock ?? systemClock;
+    this.executor = options.executor;
+    if (this.executor) this.container.register(EXECUTOR, { useValue: this.executor });
     this.container.register(LOGGER, { useValue: this.logger });
     this.container.register(EVENTS, { useValue: this.events });
     this.container.register(RANDOM, { useValue: this.random });
@@ -176,7 +185,7 @@ export class Runtime implements PipelineHost {
         message: `Could not construct stage '${spec.kind}' (${plugin.name}); every constructor parameter needs an @inject(TOKEN) whose service is registered`,
       });
     }
-    return { spec: { kind: spec.kind, params: params as Record<string, unknown> }, definition, plugin: { name: plugin.name, version: plugin.version }, instance };
+    return { spec: { kind: spec.kind, params: params as Record<string, unknown> }, definition, plugin: { name: plugin.name, version: plugin.version, ...(plugin.module ? { module: plugin.module } : {}) }, instance };
   }
 
   /** A pipeline of these specs, built by this runtime. */
@@ -232,9 +241,10 @@ export class Runtime implements PipelineHost {
     return new PipelineModel(this, stages, { manifest, ...(manifest.dataFingerprint ? { dataFingerprint: manifest.dataFingerprint } : {}) });
   }
 
-  /** Frees the runtime's container. */
-  dispose(): void {
-    void this.container.dispose();
+  /** Frees the runtime's container and closes its executor's workers. */
+  async dispose(): Promise<void> {
+    await this.executor?.close?.();
+    await this.container.dispose();
   }
 }
 

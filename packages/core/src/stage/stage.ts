@@ -94,6 +94,12 @@ export interface StageDefinition<S extends TSchema = TSchema> {
   readonly params: S;
   fields(params: Static<S>): StageFields;
   readonly implementation: Constructor<Stage | Estimator>;
+  /**
+   * The stage can run on an executor's workers (threads or processes): its params, and a fitted model's
+   * saved state, rebuild it there, and the records it reads and writes survive structured cloning (plain
+   * values, arrays, typed arrays; a Buffer arrives as a Uint8Array). Worth it for CPU-heavy stages.
+   */
+  readonly worker?: boolean;
 }
 
 export function defineStage<S extends TSchema>(definition: StageDefinition<S>): StageDefinition<S> {

@@ -1,0 +1,85 @@
+import { TributaryError } from '../errors/tributary-error.js';
+import { Execution, type RunnableStage } from '../pipeline/execution.js';
+import type { SegmentProblem, SegmentResult, SegmentSpec } from '../pipeline/executor.js';
+import type { Plugin } from '../plugin/define-plugin.js';
+import type { Batch, DataRecord } from '../record/record.js';
+import { type Estimator, isEstimator } from '../stage/stage.js';
+import { createRuntime } from './runtime.js';
+
+/** Marks each record of a batch with its position, through the stages (spreading a record keeps it). */
+const POSITION = Symbol('tributary.segment.position');
+
+/** The segment's stages rebuilt in this thread, and a function that runs a batch through them. */
+export interface LocalSegment {
+  run(batch: Batch): Promise<SegmentResult>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Rebuilds a segment where an executor's worker runs it: a runtime with the given plugins (already
+ * imported from the segment's modules) and its seed, each stage resolved from its kind and params, each
+ * fitted model loaded from its state. Used by executors (a worker-thread pool, a queue worker); it runs
+ * a batch under `skip` and hands back rejections and warnings as data, for the caller's policy.
+ */
+export async function openLocalSegment(segment: SegmentSpec, plugins: readonly Plugin[]): Promise<LocalSegment> {
+  for (const wanted of segment.plugins) {
+    const plugin = plugins.find((p) => p.name === wanted.name);
+    if (!plugin) throw new TributaryError('PLUGIN_MISSING', { message: `The worker has no plugin ${wanted.name} (imported from ${wanted.module}). Install it where the workers run.` });
+    if (plugin.version !== wanted.version) {
+      throw new TributaryError('PLUGIN_INVALID', { message: `The worker has ${plugin.name}@${plugin.version}, but the pipeline was built with ${wanted.version}. Run the same version on every worker.` });
+    }
+  }
+  const runtime = createRuntime({ plugins: [...plugins], seed: segment.seed });
+  const loader = new Execution(runtime, {}, 'fail');
+  const stages: RunnableStage[] = [];
+  for (const entry of segment.stages) {
+    const resolved = runtime.resolve({ kind: entry.kind, params: entry.params });
+    let stage = resolved.instance;
+    if (isEstimator(stage)) {
+      if (!entry.state) throw new TributaryError('NOT_FITTED', { stage: entry.kind, message: `Stage '${entry.kind}' reached a worker without its fitted state.` });
+      stage = await (stage as Estimator).load(entry.state, loader.context(entry.kind, entry.index).ctx);
+    }
+    stages.push({ index: entry.index, kind: entry.kind, stage });
+  }
+  return {
+    async run(batch) {
+      const rejected: SegmentProblem[] = [];
+      const warnings: SegmentProblem[] = [];
+      const at = (record: DataRecord | undefined): number => {
+        const position = record ? (record as Record<symbol, unknown>)[POSITION] : undefined;
+        return typeof position === 'number' ? position : -1;
+      };
+      const execution = new Execution(
+        runtime,
+        {
+          errorPolicy: 'skip',
+          batchSize: Math.max(1, batch.length),
+          onReject: (record, error, stage) => {
+            rejected.push({ index: at(record), stage, code: error.code, message: error.message, ...(error.recordId === undefined ? {} : { recordId: error.recordId }), ...(Object.keys(error.details).length > 0 ? { details: error.details } : {}) });
+          },
+          onWarn: (record, code, message, stage) => warnings.push({ index: at(record), stage, code, message }),
+        },
+        'skip',
+      );
+      let current: Batch = batch.map((record, i) => ({ ...record, [POSITION]: i }));
+      const timings: Array<SegmentResult['timings'][number]> = [];
+      for (const step of stages) {
+        if (current.length === 0) break;
+        const started = performance.now();
+        const records = current.length;
+        current = await execution.runStage(step, current);
+        timings.push({ index: step.index, kind: step.kind, records, ms: performance.now() - started });
+      }
+      const sources = current.map(at);
+      const records = current.map((record) => {
+        const { [POSITION]: _position, ...rest } = record as DataRecord & { [POSITION]?: number };
+        return rest;
+      });
+      return { records, sources, rejected, warnings, timings };
+    },
+    async dispose() {
+      for (const { stage } of stages) await stage.dispose?.();
+      await runtime.dispose();
+    },
+  };
+}
