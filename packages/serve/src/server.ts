@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import bearerAuth from '@fastify/bearer-auth';
-import { type DataRecord, type Logger, PipelineModel, type Runtime, TributaryError, silentLogger } from '@tributary/core';
+import { type DataRecord, ERROR_CODES, type ErrorCode, type Logger, PipelineModel, type Runtime, TributaryError, silentLogger } from '@tributary/core';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { Abandoned, QueueFull } from './batcher.js';
 import { ServeMetrics } from './metrics.js';
@@ -162,8 +162,13 @@ export async function createApp(source: string | PipelineModel, options: ServeOp
     }
     await registry.scan(source);
     if (registry.size === 0) {
-      const why = registry.problems.map((p) => p.message).join(' ');
-      throw new TributaryError('ARTIFACT_NOT_FOUND', { message: `No model could be served from ${source}. ${why || 'It holds no tributary.json, no folders of models, and no numbered versions (name/1, name/2).'}` });
+      const problems = registry.problems;
+      const why = problems.map((p) => p.message).join(' ');
+      // When every model failed for the same reason (a plugin missing, a corrupt file), that reason is the code.
+      const codes = new Set(problems.map((p) => p.code));
+      const [only] = codes;
+      const code = codes.size === 1 && only && (ERROR_CODES as readonly string[]).includes(only) ? (only as ErrorCode) : 'ARTIFACT_NOT_FOUND';
+      throw new TributaryError(code, { message: `No model could be served from ${source}. ${why || 'It holds no tributary.json, no folders of models, and no numbered versions (name/1, name/2).'}` });
     }
     if ((options.pollMs ?? 2000) > 0) registry.watch(source, options.pollMs ?? 2000);
   }

@@ -97,6 +97,20 @@ describe('artifact safety', () => {
     await expect(createRuntime({ plugins: [toyPlugin()] }).load(dir)).rejects.toMatchObject({ code: 'UNKNOWN_KIND' });
   });
 
+  it('names the plugin and version the manifest records when a user plugin is missing', async () => {
+    editManifest((m) => {
+      m.stages[0].kind = 'acme:signals';
+      m.stages[0].plugin = '@acme/plugin-signals';
+      m.stages[0].pluginVersion = '2.1.0';
+    });
+    await expect(createRuntime({ plugins: [toyPlugin()] }).load(dir)).rejects.toMatchObject({
+      code: 'PLUGIN_MISSING',
+      stage: 'acme:signals',
+      message: expect.stringContaining('needs @acme/plugin-signals@2.1.0'),
+      details: { package: '@acme/plugin-signals', version: '2.1.0' },
+    });
+  });
+
   it('names the plugin to install when an official kind is missing', async () => {
     editManifest((m) => {
       m.stages[0].kind = 'tfjs:dense-classifier';

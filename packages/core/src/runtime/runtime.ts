@@ -209,6 +209,15 @@ export class Runtime implements PipelineHost {
       try {
         resolved = this.resolve({ kind: entry.kind, params: entry.params });
       } catch (error) {
+        // A kind no registered plugin provides, from a plugin this runtime does not have: the manifest says which to install.
+        if ((isTributaryError(error, 'UNKNOWN_KIND') || isTributaryError(error, 'PLUGIN_MISSING')) && !this.registered.some((p) => p.name === entry.plugin)) {
+          throw new TributaryError('PLUGIN_MISSING', {
+            stage: entry.kind,
+            message: `The model at ${dir} needs ${entry.plugin}@${entry.pluginVersion} for its stage '${entry.kind}', and this runtime does not have it. Install it (npm install ${entry.plugin}@${entry.pluginVersion}) and pass it to createRuntime({ plugins: [...] }).`,
+            details: { package: entry.plugin, version: entry.pluginVersion },
+            cause: error,
+          });
+        }
         // Params that no longer validate mean the manifest was edited (or made by a newer plugin), not a user mistake.
         if (isTributaryError(error, 'INVALID_PARAMS')) {
           throw new TributaryError('ARTIFACT_CORRUPT', { stage: entry.kind, message: `The saved params of stage '${entry.kind}' in ${dir} do not validate: ${error.message}`, cause: error });

@@ -271,7 +271,7 @@ describe('serving a folder of saved models', () => {
     const root = scratch('approval');
     // Saved with an evaluation that records a gate, but not through it: no approval in the manifest.
     await (await model()).save(path.join(root, 'toy'), { evaluation: { f1: 0.5, gate: { passed: false, misses: [], gate: { minF1: 0.9 } } } });
-    await expect(serve(root, { runtime: runtime(), port: 0 })).rejects.toMatchObject({ code: 'ARTIFACT_NOT_FOUND', message: expect.stringContaining('no approval') });
+    await expect(serve(root, { runtime: runtime(), port: 0 })).rejects.toMatchObject({ code: 'GATE_FAILED', message: expect.stringContaining('no approval') });
     const server = await serve(root, { runtime: runtime(), port: 0, allowUnapproved: true });
     expect((await post(`${server.url}/v1/models/toy:predict`, { instances: [{ x: 1 }] })).body).toEqual({ predictions: [{ y: 2 }] });
     await server.close();
