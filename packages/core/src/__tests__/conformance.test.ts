@@ -29,7 +29,7 @@ describeConformance({
 });
 
 /** Each fault breaks one part of the stage contract; the suite must name that part and pass the rest. */
-type Fault = 'none' | 'open-params' | 'loses-state' | 'saves-code' | 'unseeded' | 'leaks' | 'crashes' | 'writes-undeclared' | 'reads-undeclared';
+type Fault = 'none' | 'open-params' | 'loses-state' | 'saves-code' | 'unseeded' | 'leaks' | 'crashes' | 'writes-undeclared' | 'reads-undeclared' | 'needs-undeclared';
 const live = { count: 0 };
 
 function faultyPlugin(fault: Fault) {
@@ -49,6 +49,10 @@ function faultyPlugin(fault: Fault) {
       const out: Batch = [];
       for (const record of batch) {
         const value = record[this.params.input];
+        if (fault === 'needs-undeclared' && typeof record.hint !== 'number') {
+          ctx.reject(record, new TributaryError('INVALID_RECORD', { stage: this.kind, message: "'hint' is missing" }));
+          continue;
+        }
         if (fault !== 'crashes' && typeof value !== 'number') {
           ctx.reject(record, new TributaryError('INVALID_RECORD', { stage: this.kind, message: `'${this.params.input}' is not a number` }));
           continue;
@@ -121,6 +125,7 @@ describe('the conformance suite names the part of the contract a stage breaks', 
     ['crashes', ['rejects bad records with a TributaryError code']],
     ['writes-undeclared', ['changes only the fields it declares']],
     ['reads-undeclared', ['changes only the fields it declares']],
+    ['needs-undeclared', ['changes only the fields it declares']],
   ])('%s', async (fault, expected) => {
     live.count = 0;
     expect(await failedChecks(fault)).toEqual(expected);

@@ -19,7 +19,7 @@ export interface ConformanceCase {
   readonly records: readonly DataRecord[];
   /** Records the stage must reject with a TributaryError of a known code (through `ctx.reject` or a throw), never crash on. */
   readonly bad?: readonly DataRecord[];
-  /** Params that must be refused with INVALID_PARAMS when the stage is built. */
+  /** Params objects (each whole, not merged with the spec's) that must be refused with INVALID_PARAMS when the stage is built. */
   readonly badParams?: ReadonlyArray<Record<string, unknown>>;
   /** The runtime seed of the determinism check (default 42). */
   readonly seed?: number;
@@ -50,6 +50,9 @@ export interface ConformanceCheck {
 export class ConformanceError extends Error {
   override readonly name = 'ConformanceError';
 }
+
+/** Marks a record with its position, through stages that spread records (a symbol: never a field, never written). */
+const POSITION = Symbol('tributary.conformance.position');
 
 const fail = (message: string): never => {
   throw new ConformanceError(message);
@@ -131,6 +134,7 @@ export function conformanceChecks(options: ConformanceOptions): ConformanceCheck
       const r = runtime();
       r.resolve(c.spec as StageSpec);
       const misspelt = { ...c.spec.params, conformanceNoSuchParam: 1 };
+      // Each entry is a whole params object (a bad combination may need a good param left out).
       for (const params of [misspelt, ...(c.badParams ?? [])]) {
         let error: unknown;
         try {
@@ -247,8 +251,12 @@ export function conformanceChecks(options: ConformanceOptions): ConformanceCheck
         // Each field the stage does not declare reading, removed in turn, must leave what it writes unchanged.
         const undeclared = new Set(records.flatMap((record) => Object.keys(record)).filter((key) => !reads.has(key) && !writes.has(key)));
         for (const key of undeclared) {
-          const without = await transform(model, records.map(({ [key]: _dropped, ...rest }) => rest));
-          for (const [i, output] of without.entries()) {
+          const rejected: number[] = [];
+          const input = records.map(({ [key]: _dropped, ...rest }, i) => ({ ...rest, [POSITION]: i }));
+          const without = await model.transform(input, { batchSize, errorPolicy: 'skip', onReject: (record) => rejected.push((record as Record<symbol, number>)[POSITION] ?? -1) }).collect();
+          if (rejected.length > 0) fail(`removing the field '${key}' made the stage reject record #${rejected[0]}: it reads '${key}' but declares reads [${[...reads].join(', ')}]. Declare it in fields().`);
+          for (const output of without) {
+            const i = (output as Record<symbol, number>)[POSITION] ?? -1;
             for (const written of writes) {
               if (!sameValue(out[i]?.[written], output[written])) {
                 fail(`removing the field '${key}' changed '${written}' of record #${i}: the stage reads '${key}' but declares reads [${[...reads].join(', ')}]. Declare it in fields().`);
