@@ -25,6 +25,8 @@ export const natural = definePlugin({
   name: '@tributary/plugin-natural',
   version: '0.1.0',
   core: '^0.1.0',
+  // An executor's workers import the plugin by its package name (the built entry).
+  module: '@tributary/plugin-natural',
   stages: [emailTextStage, tokenizeStage, stopwordsStage, redactStage, stemStage, tfidfStage],
 });
 

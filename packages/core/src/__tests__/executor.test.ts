@@ -18,7 +18,7 @@ const tag = stageSpec<Record<string, never>>('local:tag');
  * worker thread or another process would receive it: specs, state, batches and results are copies.
  */
 function cloningExecutor(plugins: readonly Plugin[]) {
-  const log = { opened: [] as SegmentSpec[], closed: 0, batches: 0 };
+  const log = { opened: [] as SegmentSpec[], closed: 0, batches: 0, sent: [] as Batch[] };
   const executor: Executor = {
     name: 'cloning',
     concurrency: 3,
@@ -28,6 +28,7 @@ function cloningExecutor(plugins: readonly Plugin[]) {
       return {
         run: async (batch) => {
           log.batches++;
+          log.sent.push(batch);
           return structuredClone(await local.run(structuredClone(batch)));
         },
         close: async () => {
@@ -83,6 +84,18 @@ describe('an executor runs the worker stages as data, with the same results as i
     const error = await model.transform(records).collect().then(() => undefined, (e: unknown) => e);
     expect(isTributaryError(error, 'INVALID_RECORD')).toBe(true);
     expect(error).toMatchObject({ stage: 'toy:scale', recordId: 'c' });
+  });
+
+  it('sends only the fields the segment reads (and id), and keeps the others here, untouched', async () => {
+    const plugins = [toyPlugin()];
+    const { executor, log } = cloningExecutor(plugins);
+    const model = await createRuntime({ plugins, executor }).pipeline([scale({ input: 'x', output: 'y', factor: 2 }), scale({ input: 'y', output: 'z', factor: 5 })]).fit([]);
+    const blob = new Uint8Array(1 << 16);
+    const [out] = await model.predict([{ id: 'a', x: 3, y: 'stale', blob, note: 'kept' }]);
+    // x is read; y is written by the first stage before the second reads it, so it is not sent.
+    expect(log.sent.map((batch) => batch.map((r) => Object.keys(r)))).toEqual([[['id', 'x']]]);
+    expect(out).toEqual({ id: 'a', x: 3, y: 6, z: 30, blob, note: 'kept' });
+    expect(out!.blob).toBe(blob);
   });
 
   it('predictEach answers each input in order through the executor, the bad one with its error', async () => {

@@ -4,7 +4,7 @@ import { Dataset } from '../dataset/dataset.js';
 import { type ErrorCode, TributaryError, toTributaryError } from '../errors/tributary-error.js';
 import { assertKnownKeys } from '../params/closest.js';
 import { type Batch, type DataRecord, recordId, recordJsonReplacer } from '../record/record.js';
-import type { Model, ModelState, Stage, StageContext } from '../stage/stage.js';
+import type { Model, ModelState, Stage, StageContext, StageDefinition, StageFields } from '../stage/stage.js';
 import type { SegmentResult, SegmentRunner, SegmentSpec } from './executor.js';
 import type { PipelineHost, PluginRef } from './host.js';
 import { RunReport } from './run-report.js';
@@ -45,22 +45,42 @@ export interface RunnableStage {
 /** What rebuilds a stage on a worker: its params, its plugin's module, and a fitted model's state. */
 export interface RemoteStage {
   readonly params: Record<string, unknown>;
+  /** The fields the stage declares it reads and writes: only those travel to the worker and back. */
+  readonly fields: StageFields;
   readonly plugin: { readonly name: string; readonly version: string; readonly module: string };
   /** The saved state of a fitted model (taken when a run opens the segment). */
   readonly state?: () => ModelState | Promise<ModelState>;
 }
 
 /** The remote description of a resolved stage, or undefined when it must run in the calling thread. */
-export function remoteStage(resolved: { spec: { params: Record<string, unknown> }; definition: { worker?: boolean }; plugin: PluginRef }, model?: Model): RemoteStage | undefined {
+export function remoteStage(resolved: { spec: { params: Record<string, unknown> }; definition: Pick<StageDefinition, 'worker' | 'fields'>; plugin: PluginRef }, model?: Model): RemoteStage | undefined {
   const { module } = resolved.plugin;
   if (!resolved.definition.worker || !module) return undefined;
-  return { params: resolved.spec.params, plugin: { name: resolved.plugin.name, version: resolved.plugin.version, module }, ...(model ? { state: () => model.save() } : {}) };
+  const fields = resolved.definition.fields(resolved.spec.params as never);
+  return { params: resolved.spec.params, fields, plugin: { name: resolved.plugin.name, version: resolved.plugin.version, module }, ...(model ? { state: () => model.save() } : {}) };
+}
+
+/**
+ * What crosses to a segment's workers and back: the fields its stages read before any of them writes
+ * them (and `id`, for errors), and the fields they write. The rest of each record stays here, so a large
+ * field no stage there needs (the raw bytes a first stage already turned into text) is never copied.
+ */
+function segmentFields(stages: readonly RunnableStage[]): { reads: string[]; writes: string[] } {
+  const reads = new Set<string>(['id']);
+  const writes = new Set<string>();
+  for (const step of stages) {
+    for (const field of step.remote!.fields.reads) if (!writes.has(field)) reads.add(field);
+    for (const field of step.remote!.fields.writes) writes.add(field);
+  }
+  return { reads: [...reads], writes: [...writes] };
 }
 
 /** Consecutive stages that run in the same place: here, or together on the executor. */
 interface Segment {
   readonly stages: readonly RunnableStage[];
   readonly remote: boolean;
+  /** For a remote segment: the fields sent and the fields taken back. */
+  readonly fields?: { readonly reads: readonly string[]; readonly writes: readonly string[] };
 }
 
 const POLICIES: readonly ErrorPolicy[] = ['fail', 'skip', 'dead-letter'];
@@ -247,7 +267,7 @@ export class Execution {
       if (last && last.remote === remote) last.stages.push(step);
       else segments.push({ stages: [step], remote });
     }
-    return segments;
+    return segments.map((s) => (s.remote ? { ...s, fields: segmentFields(s.stages) } : s));
   }
 
   /** Opens a segment on the executor: its stages as data (params, plugin modules, fitted state). */
@@ -263,10 +283,16 @@ export class Execution {
   }
 
   /** Runs one batch through a segment on the executor, then applies this run's policy to what came back. */
-  private async runRemote(runner: SegmentRunner, batch: Batch): Promise<Batch> {
+  private async runRemote(runner: SegmentRunner, segment: Segment, batch: Batch): Promise<Batch> {
+    const { reads, writes } = segment.fields!;
+    const sent = batch.map((record) => {
+      const part: DataRecord = {};
+      for (const field of reads) if (field in record) part[field] = record[field];
+      return part;
+    });
     let result: SegmentResult;
     try {
-      result = await runner.run(batch);
+      result = await runner.run(sent);
     } catch (error) {
       throw toTributaryError(error, 'STAGE_FAILED', { message: `The ${this.host.executor!.name} executor failed on a batch` });
     }
@@ -288,14 +314,18 @@ export class Execution {
       });
       this.reject(problem.stage, record, error);
     }
-    // Records came back as copies: they keep their input's position (for errors) and its symbol-keyed marks.
-    return result.records.map((record, k) => {
+    // Each output is its input record with the written fields as they came back (one the stages removed is
+    // removed), so it keeps its other fields, its position (for errors) and its symbol-keyed marks.
+    return result.records.map((written, k) => {
       const source = batch[result.sources[k] ?? -1];
-      if (source) {
-        const position = this.positions.get(source);
-        if (position !== undefined) this.positions.set(record, position);
-        for (const key of Object.getOwnPropertySymbols(source)) if (!(key in record)) (record as Record<symbol, unknown>)[key] = (source as Record<symbol, unknown>)[key];
+      if (!source) return written;
+      const record: DataRecord = { ...source };
+      for (const field of writes) {
+        if (field in written) record[field] = written[field];
+        else delete record[field];
       }
+      const position = this.positions.get(source);
+      if (position !== undefined) this.positions.set(record, position);
       return record;
     });
   }
@@ -347,7 +377,7 @@ export class Execution {
             runner = this.openSegment(segment);
             runners.set(segment, runner);
           }
-          current = await this.runRemote(await runner, current);
+          current = await this.runRemote(await runner, segment, current);
           continue;
         }
         for (const step of segment.stages) {

@@ -149,6 +149,7 @@ export const emailTextStage = defineStage({
   params: EmailTextParams,
   fields: (p) => ({ reads: [p.input], writes: p.subjectField ? [p.output, p.subjectField] : [p.output] }),
   implementation: EmailTextStage,
+  worker: true,
 });
 
 /** `emailText({ input: 'raw', output: 'text' })` */

@@ -52,6 +52,7 @@ export const redactStage = defineStage({
   params: RedactParams,
   fields: (p) => ({ reads: [p.input], writes: [p.output ?? p.input, ...(p.countsField ? [p.countsField] : [])] }),
   implementation: RedactStage,
+  worker: true,
 });
 
 /** `redact({ kinds: ['email', 'url'] })` */

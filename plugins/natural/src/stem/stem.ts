@@ -40,6 +40,7 @@ export const stemStage = defineStage({
   params: StemParams,
   fields: (p) => ({ reads: [p.input], writes: [p.output ?? p.input] }),
   implementation: StemStage,
+  worker: true,
 });
 
 /** `stem({ algorithm: 'porter' })` */

@@ -50,6 +50,7 @@ export const stopwordsStage = defineStage({
   params: StopwordsParams,
   fields: (p) => ({ reads: [p.input], writes: [p.output ?? p.input] }),
   implementation: StopwordsStage,
+  worker: true,
 });
 
 /** `stopwords({ language: 'en' })` */

@@ -203,6 +203,7 @@ export const tfidfStage = defineStage({
   params: TfidfParams,
   fields: (p) => ({ reads: [p.input], writes: [p.output] }),
   implementation: TfidfEstimator,
+  worker: true,
 });
 
 /** `tfidf({ maxFeatures: 5000, sublinearTf: true })` */

@@ -64,6 +64,7 @@ export const tokenizeStage = defineStage({
   params: TokenizeParams,
   fields: (p) => ({ reads: [p.input], writes: [p.output] }),
   implementation: TokenizeStage,
+  worker: true,
 });
 
 /** `tokenize({ input: 'text', output: 'tokens' })` */

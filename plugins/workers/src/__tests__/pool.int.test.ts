@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { Dataset, type DataRecord, RunReport, createRuntime, definePlugin, isTributaryError } from '@tributary/core';
+import { workerPool } from '@tributary/plugin-workers';
+import { afterAll, describe, expect, it } from 'vitest';
+// @ts-expect-error a plain JavaScript module (worker threads import it as it is); its shape is used loosely here.
+import { busy, digest, thread, vocab } from './fixtures/busy-plugin.mjs';
+
+/** The digest by its definition: sha256 hex of the text, applied `rounds` times. */
+function expectedDigest(text: string, rounds: number): string {
+  let d = text;
+  for (let i = 0; i < rounds; i++) d = createHash('sha256').update(d).digest('hex');
+  return d;
+}
+
+const words = ['river', 'delta', 'stone', 'water', 'basin', 'flow', 'tide', 'marsh'];
+const records: DataRecord[] = Array.from({ length: 120 }, (_, i) => ({ id: `r${i}`, text: `${words[i % 8]} ${words[(i * 3) % 8]} ${words[(i * 5) % 8]}`, cost: i < 8 ? 400 : 0 }));
+
+const pool = workerPool({ threads: 2 });
+afterAll(() => pool.close());
+
+describe('workerPool: stages rebuilt on worker threads from their plugin module, params and state', () => {
+  it('gives the in-process output, in input order, though the first batches take longest, and runs on two threads', async () => {
+    const specs = [digest({ rounds: 20 }), vocab({})];
+    const here = await createRuntime({ plugins: [busy] }).pipeline(specs).fit(records.slice(0, 40));
+    const pooled = await createRuntime({ plugins: [busy], executor: pool }).pipeline([...specs, thread({})]).fit(records.slice(0, 40));
+    const expected = await here.transform(records, { batchSize: 4 }).collect();
+    const out = await pooled.transform(records, { batchSize: 4 }).collect();
+    expect(out.map(({ thread: _t, ...rest }) => rest)).toEqual(expected);
+    expect(out.map((r) => r.id)).toEqual(records.map((r) => r.id));
+    // Checked against the definition, not only against the in-process run.
+    expect(out[9]!.digest).toBe(expectedDigest(records[9]!.text as string, 20));
+    expect(out[3]!.digest).toBe(expectedDigest(records[3]!.text as string, 420));
+    // The vocabulary was fitted here on words longer than 3 letters of the first 40 records ('flow' and 'tide' are not): its state reached the threads.
+    expect(out[0]!.known).toBe((records[0]!.text as string).split(' ').filter((w) => w.length > 3).length);
+    const threads = new Set(out.map((r) => r.thread));
+    expect([...threads].every((t) => typeof t === 'number' && t > 0)).toBe(true);
+    expect(threads.size).toBe(2);
+  });
+
+  it('holds a bounded number of records in flight, whatever the input size', async () => {
+    const runtime = createRuntime({ plugins: [busy], executor: pool });
+    const model = await runtime.pipeline([digest({ rounds: 5 })]).fit([]);
+    let pulled = 0;
+    let consumed = 0;
+    let most = 0;
+    const source = Dataset.from(async function* () {
+      for (let i = 0; i < 2000; i++) {
+        pulled++;
+        most = Math.max(most, pulled - consumed);
+        yield { id: i, text: `t${i}` };
+      }
+    });
+    const batchSize = 10;
+    for await (const chunk of model.transform(source, { batchSize }).chunks()) {
+      consumed += chunk.length;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(consumed).toBe(2000);
+    // In flight: the pool's batches (threads + 1 = 3), one being gathered, one handed over: (3 + 2) × 10.
+    expect(most).toBeLessThanOrEqual((pool.concurrency + 2) * batchSize);
+  });
+
+  it('a stage that throws inside a thread surfaces as a TributaryError with the stage kind and the record id', async () => {
+    const model = await createRuntime({ plugins: [busy], executor: pool }).pipeline([digest({ rounds: 1 })]).fit([]);
+    const input = [{ id: 'a', text: 'fine' }, { id: 'b', text: 'explode' }, { id: 'c', text: 7 }, { id: 'd', text: 'also fine' }];
+    const error = await model.transform(input, { batchSize: 4 }).collect().then(() => undefined, (e: unknown) => e);
+    expect(isTributaryError(error, 'STAGE_FAILED')).toBe(true);
+    expect(error).toMatchObject({ stage: 'busy:digest', recordId: 'b' });
+    expect((error as Error).message).toMatch(/boom/);
+    const report = new RunReport();
+    const kept = await model.transform(input, { batchSize: 4, errorPolicy: 'skip', report }).collect();
+    expect(kept.map((r) => r.id)).toEqual(['a', 'd']);
+    expect([report.input, report.output, report.skipped]).toEqual([4, 2, 2]);
+  });
+
+  it('a plugin the threads cannot import fails with PLUGIN_MISSING, naming it', async () => {
+    const lost = definePlugin({ ...busy, name: 'busy-plugin', module: 'file:///nowhere/busy-plugin.mjs' });
+    const model = await createRuntime({ plugins: [lost], executor: pool }).pipeline([digest({ rounds: 1 })]).fit([]);
+    const error = await model.transform([{ id: 'a', text: 'x' }]).collect().then(() => undefined, (e: unknown) => e);
+    expect(isTributaryError(error, 'PLUGIN_MISSING')).toBe(true);
+    expect((error as Error).message).toMatch(/could not import busy-plugin from file:\/\/\/nowhere/);
+  });
+});

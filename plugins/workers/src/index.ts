@@ -1,0 +1,2 @@
+export { WorkerPool, workerPool } from './pool.js';
+export type { WorkerPoolOptions } from './pool.js';
