@@ -33,8 +33,13 @@ export function createRandom(seed: number): Random {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+  return randomFrom(next, initial, (label) => createRandom((initial ^ hashString(label)) >>> 0));
+}
+
+/** A Random over any source of floats in [0, 1): `int` and `shuffle` (Fisher–Yates) are drawn from `next`. */
+export function randomFrom(next: () => number, seed: number, fork: (label: string) => Random): Random {
   return {
-    seed: initial,
+    seed,
     next,
     int: (n) => Math.floor(next() * n),
     shuffle<A extends { length: number; [index: number]: unknown }>(items: A): A {
@@ -46,6 +51,6 @@ export function createRandom(seed: number): Random {
       }
       return items;
     },
-    fork: (label) => createRandom((initial ^ hashString(label)) >>> 0),
+    fork,
   };
 }

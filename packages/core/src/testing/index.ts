@@ -1,7 +1,7 @@
 import { TributaryError } from '../errors/tributary-error.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { resolveInside } from '../artifacts/safe-path.js';
-import type { Random } from '../random/random.js';
+import { type Random, randomFrom } from '../random/random.js';
 import type { Logger } from '../services/logger.js';
 
 /** A logger that keeps every entry, for assertions. */
@@ -39,23 +39,7 @@ export function fixedRandom(values: readonly number[], seed = 0): Random {
     throw new TributaryError('INVALID_PARAMS', { param: 'values', message: 'fixedRandom takes at least one value, each in [0, 1).' });
   }
   let at = 0;
-  const next = () => values[at++ % values.length]!;
-  const random: Random = {
-    seed,
-    next,
-    int: (n) => Math.floor(next() * n),
-    shuffle(items) {
-      for (let i = items.length - 1; i > 0; i--) {
-        const j = Math.floor(next() * (i + 1));
-        const t = items[i];
-        items[i] = items[j];
-        items[j] = t;
-      }
-      return items;
-    },
-    fork: () => fixedRandom(values, seed),
-  };
-  return random;
+  return randomFrom(() => values[at++ % values.length]!, seed, () => fixedRandom(values, seed));
 }
 
 export { conformanceChecks, describeConformance, ConformanceError, sameValue } from './conformance.js';
