@@ -29,7 +29,7 @@ describeConformance({
 });
 
 /** Each fault breaks one part of the stage contract; the suite must name that part and pass the rest. */
-type Fault = 'none' | 'open-params' | 'loses-state' | 'saves-code' | 'unseeded' | 'leaks' | 'crashes' | 'writes-undeclared' | 'reads-undeclared' | 'needs-undeclared';
+type Fault = 'none' | 'open-params' | 'loses-state' | 'saves-code' | 'unseeded' | 'leaks' | 'crashes' | 'writes-undeclared' | 'reads-undeclared' | 'needs-undeclared' | 'worker-without-module';
 const live = { count: 0 };
 
 function faultyPlugin(fault: Fault) {
@@ -92,7 +92,7 @@ function faultyPlugin(fault: Fault) {
     name: `faulty-${fault}`,
     version: '1.0.0',
     core: '^0.1.0',
-    stages: [defineStage({ kind: 'faulty:offset', description: 'adds a learned offset', params: Params, fields: (p) => ({ reads: [p.input], writes: [p.output] }), implementation: OffsetEstimator })],
+    stages: [defineStage({ kind: 'faulty:offset', description: 'adds a learned offset', params: Params, fields: (p) => ({ reads: [p.input], writes: [p.output] }), implementation: OffsetEstimator, worker: fault === 'worker-without-module' })],
   });
 }
 
@@ -126,6 +126,7 @@ describe('the conformance suite names the part of the contract a stage breaks', 
     ['writes-undeclared', ['changes only the fields it declares']],
     ['reads-undeclared', ['changes only the fields it declares']],
     ['needs-undeclared', ['changes only the fields it declares']],
+    ['worker-without-module', ['declared worker: gives the same output rebuilt from data']],
   ])('%s', async (fault, expected) => {
     live.count = 0;
     expect(await failedChecks(fault)).toEqual(expected);

@@ -7,7 +7,9 @@ import type { PipelineModel } from '../pipeline/pipeline-model.js';
 import { RunReport } from '../pipeline/run-report.js';
 import type { Plugin } from '../plugin/define-plugin.js';
 import type { DataRecord } from '../record/record.js';
+import type { Executor } from '../pipeline/executor.js';
 import { createRuntime } from '../runtime/runtime.js';
+import { openLocalSegment } from '../runtime/segment-runner.js';
 import type { StageSpec } from '../stage/stage.js';
 
 /** One stage under test: its spec and the records it is tried on. */
@@ -226,6 +228,30 @@ export function conformanceChecks(options: ConformanceOptions): ConformanceCheck
         }
       } finally {
         await model.dispose();
+      }
+    });
+
+    check('declared worker: gives the same output rebuilt from data, as on an executor', async () => {
+      const definition = options.plugin.stages.find((s) => s.kind === c.spec.kind);
+      if (!definition?.worker) return;
+      if (!options.plugin.module) fail(`'${c.spec.kind}' declares worker: true, but ${options.plugin.name} names no module for workers to import; set definePlugin({ module }) to its package name or import.meta.url.`);
+      const executor: Executor = {
+        name: 'conformance-clone',
+        concurrency: 2,
+        async open(segment) {
+          // As a worker thread or process receives it: every value copied by structured cloning.
+          const local = await openLocalSegment(structuredClone(segment), plugins);
+          return { run: async (batch) => structuredClone(await local.run(structuredClone(batch))), close: () => local.dispose() };
+        },
+      };
+      const model = await fitted();
+      const remote = await createRuntime({ plugins, seed, executor }).pipeline([c.spec as StageSpec]).fit(records.map((r) => ({ ...r })), { batchSize });
+      try {
+        const diff = difference('rebuilt from data on an executor', await transform(model), await transform(remote));
+        if (diff) fail(`${diff}. A worker stage must be rebuilt exactly from its params and saved state, and read and write only values that survive structured cloning.`);
+      } finally {
+        await model.dispose();
+        await remote.dispose();
       }
     });
 
