@@ -8,7 +8,7 @@ import v8 from 'node:v8';
 /** The core, imported on the first task, so a thread that cannot load it answers with the reason rather than dying. */
 let core;
 
-/** Segments this thread has opened, newest last; the oldest are dropped past a few (runs end, segments change). */
+/** Segments this thread has opened, most recently used last; the least recently used are dropped past a few. */
 const segments = new Map();
 const KEPT = 4;
 
@@ -44,7 +44,8 @@ async function importPlugins(spec) {
 }
 
 async function open(id, shared) {
-  const spec = v8.deserialize(new Uint8Array(shared));
+  // A private copy: typed arrays deserialised from shared memory would point into it (state read as shared, and changed for every thread).
+  const spec = v8.deserialize(Buffer.from(new Uint8Array(shared)));
   return core.openLocalSegment(spec, await importPlugins(spec));
 }
 
@@ -56,7 +57,11 @@ export default async function run({ id, shared, batch }) {
     return { error: { code: 'PLUGIN_MISSING', message: `A worker thread could not load @tributary/core (${error instanceof Error ? error.message : String(error)}).` } };
   }
   let segment = segments.get(id);
-  if (!segment) {
+  if (segment) {
+    // Most recently used last, so the segments dropped first are the ones no run has asked for longest.
+    segments.delete(id);
+    segments.set(id, segment);
+  } else {
     segment = open(id, shared);
     segment.catch(() => undefined);
     segments.set(id, segment);
@@ -69,7 +74,10 @@ export default async function run({ id, shared, batch }) {
   try {
     return { result: await (await segment).run(batch) };
   } catch (error) {
-    if (segments.get(id) === segment) segments.delete(id);
+    if (segments.get(id) === segment) {
+      segments.delete(id);
+      segment.then((s) => s.dispose(), () => undefined);
+    }
     return { error: { code: core.isTributaryError(error) ? error.code : (error?.code ?? 'STAGE_FAILED'), message: error instanceof Error ? error.message : String(error) } };
   }
 }

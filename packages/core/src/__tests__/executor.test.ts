@@ -13,6 +13,23 @@ class TagStage implements Stage {
 const localPlugin = definePlugin({ name: 'local', version: '1.0.0', core: '^0.1.0', stages: [defineStage({ kind: 'local:tag', description: 'tags', params: Type.Object({}, { additionalProperties: false }), fields: () => ({ reads: [], writes: ['tagged'] }), implementation: TagStage })] });
 const tag = stageSpec<Record<string, never>>('local:tag');
 
+/** Writes y only for a positive x; rebuilds each record from its entries (which drops symbol-keyed marks). */
+@injectable()
+class SometimesStage implements Stage {
+  readonly kind = 'maybe:double';
+  transform(batch: Batch): Batch {
+    return batch.map((r) => Object.fromEntries(Object.entries(typeof r.x === 'number' && r.x > 0 ? { ...r, y: r.x * 2 } : r)));
+  }
+}
+const maybePlugin = definePlugin({
+  name: 'maybe',
+  version: '1.0.0',
+  core: '^0.1.0',
+  module: 'maybe-plugin',
+  stages: [defineStage({ kind: 'maybe:double', description: 'doubles positive x', params: Type.Object({}, { additionalProperties: false }), fields: () => ({ reads: ['x'], writes: ['y'] }), implementation: SometimesStage, worker: true })],
+});
+const maybeDouble = stageSpec<Record<string, never>>('maybe:double');
+
 /**
  * An executor that runs segments in this thread but passes everything through structuredClone, as a
  * worker thread or another process would receive it: specs, state, batches and results are copies.
@@ -92,10 +109,18 @@ describe('an executor runs the worker stages as data, with the same results as i
     const model = await createRuntime({ plugins, executor }).pipeline([scale({ input: 'x', output: 'y', factor: 2 }), scale({ input: 'y', output: 'z', factor: 5 })]).fit([]);
     const blob = new Uint8Array(1 << 16);
     const [out] = await model.predict([{ id: 'a', x: 3, y: 'stale', blob, note: 'kept' }]);
-    // x is read; y is written by the first stage before the second reads it, so it is not sent.
-    expect(log.sent.map((batch) => batch.map((r) => Object.keys(r)))).toEqual([[['id', 'x']]]);
+    // x is read; y is written (so its old value goes too, for a stage that writes it only sometimes); blob and note stay here.
+    expect(log.sent.map((batch) => batch.map((r) => Object.keys(r)))).toEqual([[['id', 'x', 'y']]]);
     expect(out).toEqual({ id: 'a', x: 3, y: 6, z: 30, blob, note: 'kept' });
     expect(out!.blob).toBe(blob);
+  });
+
+  it('a field the stage writes only sometimes keeps its old value, and records rebuilt without their mark keep their other fields', async () => {
+    const plugins = [maybePlugin];
+    const { executor } = cloningExecutor(plugins);
+    const model = await createRuntime({ plugins, executor }).pipeline([maybeDouble({})]).fit([]);
+    const out = await model.predict([{ id: 'a', x: 2, y: 'old', label: 1 }, { id: 'b', x: -1, y: 'old', label: 0 }]);
+    expect(out).toEqual([{ id: 'a', x: 2, y: 4, label: 1 }, { id: 'b', x: -1, y: 'old', label: 0 }]);
   });
 
   it('predictEach answers each input in order through the executor, the bad one with its error', async () => {

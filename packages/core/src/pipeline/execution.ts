@@ -72,7 +72,8 @@ function segmentFields(stages: readonly RunnableStage[]): { reads: string[]; wri
     for (const field of step.remote!.fields.reads) if (!writes.has(field)) reads.add(field);
     for (const field of step.remote!.fields.writes) writes.add(field);
   }
-  return { reads: [...reads], writes: [...writes] };
+  // A written field the record already holds travels too: a stage that writes it only sometimes keeps the old value.
+  return { reads: [...new Set([...reads, ...writes])], writes: [...writes] };
 }
 
 /** Consecutive stages that run in the same place: here, or together on the executor. */
@@ -342,7 +343,8 @@ export class Execution {
       try {
         yield* self.runBatches(segments, data, count, runners, concurrency).chunks();
       } finally {
-        for (const runner of runners.values()) await runner.then((r) => r.close(), () => undefined);
+        // Every runner is closed, whichever fails to; a close failure never hides the run's own error.
+        await Promise.allSettled([...runners.values()].map((runner) => runner.then((r) => r.close())));
       }
     });
   }

@@ -31,7 +31,8 @@ export interface RuntimeOptions {
   readonly clock?: Clock;
   /**
    * Where stages that declare `worker: true` run, e.g. `workerPool({ threads: 2 })` from
-   * `@tributary/plugin-workers`. Default: every stage in the calling thread. `dispose()` closes it.
+   * `@tributary/plugin-workers`. Default: every stage in the calling thread. It may be shared by several
+   * runtimes, so the runtime never closes it: call its `close()` when done.
    */
   readonly executor?: Executor;
 }
@@ -250,9 +251,8 @@ export class Runtime implements PipelineHost {
     return new PipelineModel(this, stages, { manifest, ...(manifest.dataFingerprint ? { dataFingerprint: manifest.dataFingerprint } : {}) });
   }
 
-  /** Frees the runtime's container and closes its executor's workers. */
+  /** Frees the runtime's container. An executor is the caller's (runtimes may share one): close it yourself. */
   async dispose(): Promise<void> {
-    await this.executor?.close?.();
     await this.container.dispose();
   }
 }

@@ -71,6 +71,13 @@ export async function openLocalSegment(segment: SegmentSpec, plugins: readonly P
         timings.push({ index: step.index, kind: step.kind, records, ms: performance.now() - started });
       }
       const sources = current.map(at);
+      // A stage that rebuilt its records without their mark (a JSON round trip, Object.fromEntries): when
+      // the counts leave no doubt, the unmarked outputs are the inputs not yet accounted for, in order.
+      if (sources.includes(-1)) {
+        const used = new Set([...sources, ...rejected.map((r) => r.index)]);
+        const unused = batch.map((_, i) => i).filter((i) => !used.has(i));
+        if (unused.length === sources.filter((s) => s === -1).length) for (let k = 0, u = 0; k < sources.length; k++) if (sources[k] === -1) sources[k] = unused[u++]!;
+      }
       const records = current.map((record) => {
         const { [POSITION]: _position, ...rest } = record as DataRecord & { [POSITION]?: number };
         return rest;

@@ -82,6 +82,13 @@ export function sameValue(a: unknown, b: unknown): boolean {
     return true;
   }
   if (a instanceof Date || b instanceof Date) return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+  // A class instance that came back as a plain object (through cloning or JSON) is not the same value.
+  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+  if (a instanceof Map || a instanceof Set) {
+    const x = [...(a as Map<unknown, unknown>).entries()];
+    const y = [...(b as Map<unknown, unknown>).entries()];
+    return x.length === y.length && x.every((entry, i) => sameValue(entry, y[i]));
+  }
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   const ka = Object.keys(a as object);
   const kb = Object.keys(b as object);
@@ -281,6 +288,7 @@ export function conformanceChecks(options: ConformanceOptions): ConformanceCheck
           const input = records.map(({ [key]: _dropped, ...rest }, i) => ({ ...rest, [POSITION]: i }));
           const without = await model.transform(input, { batchSize, errorPolicy: 'skip', onReject: (record) => rejected.push((record as Record<symbol, number>)[POSITION] ?? -1) }).collect();
           if (rejected.length > 0) fail(`removing the field '${key}' made the stage reject record #${rejected[0]}: it reads '${key}' but declares reads [${[...reads].join(', ')}]. Declare it in fields().`);
+          if (without.length !== records.length) fail(`removing the field '${key}' made the stage drop ${records.length - without.length} of ${records.length} records without rejecting them: it reads '${key}' but declares reads [${[...reads].join(', ')}]. Declare it in fields().`);
           for (const output of without) {
             const i = (output as Record<symbol, number>)[POSITION] ?? -1;
             for (const written of writes) {
