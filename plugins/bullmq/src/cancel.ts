@@ -1,0 +1,38 @@
+import type { Connection } from './connection.js';
+import { openQueue, type QueueClient } from './queue-client.js';
+import { runKey, shardJobId } from './shard-job.js';
+
+/** How long Redis keeps a finished or cancelled run's hash, so late workers still see that it was cancelled. */
+export const RUN_KEY_TTL_SECONDS = 7 * 24 * 3600;
+
+const WAITING = new Set(['waiting', 'wait', 'delayed', 'prioritized', 'paused']);
+
+/** Marks a run cancelled and takes its waiting shards off the queue; returns how many it removed. */
+export async function cancelOn(client: QueueClient, runId: string): Promise<number> {
+  const key = runKey(client.name, runId);
+  await client.redis.hset(key, 'cancelled', '1');
+  await client.redis.expire(key, RUN_KEY_TTL_SECONDS);
+  const shards = Number(await client.redis.hget(key, 'shards')) || 0;
+  let removed = 0;
+  for (let shard = 0; shard < shards; shard++) {
+    const id = shardJobId(runId, shard);
+    const state = await client.queue.getJobState(id);
+    // A shard in a worker's hands cannot be removed; its worker sees the mark and stops without writing.
+    if (WAITING.has(state) && (await client.queue.remove(id)) === 1) removed++;
+  }
+  return removed;
+}
+
+/**
+ * Cancels a run of `runDistributed` from any process: its waiting shards leave the queue, workers skip
+ * (or stop) its shards, and `runDistributed` rejects with a cancelled error. Resolves to the number of
+ * waiting shards removed.
+ */
+export async function cancel(options: { runId: string; connection?: Connection; queue?: string }): Promise<{ removed: number }> {
+  const client = await openQueue(options);
+  try {
+    return { removed: await cancelOn(client, options.runId) };
+  } finally {
+    await client.close();
+  }
+}

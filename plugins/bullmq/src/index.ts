@@ -1,0 +1,11 @@
+export { REDIS_URL_ENV, describeConnection, redisOptions } from './connection.js';
+export type { Connection, RedisOptions } from './connection.js';
+export { DEFAULT_QUEUE, planShards } from './shard-job.js';
+export type { InvalidLines, ShardJob, ShardProgress, ShardRange, ShardResult } from './shard-job.js';
+export { runDistributed } from './run-distributed.js';
+export type { RunOptions, RunProgress, RunResult } from './run-distributed.js';
+export { startWorker } from './worker.js';
+export type { ShardWorker, WorkerOptions } from './worker.js';
+export { cancel } from './cancel.js';
+export { deadLetters } from './dead-letters.js';
+export type { DeadLetter } from './dead-letters.js';
