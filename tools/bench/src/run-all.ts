@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
-const benches = ['cli-startup', 'metrics', 'spam-job', 'cli-run', 'serve', 'tokenize-stem', 'train', 'edges', 'edges-memory', 'csv-stream', 'workers'].filter((b) => only.length === 0 || only.includes(b));
+const benches = ['cli-startup', 'metrics', 'spam-job', 'cli-run', 'serve', 'tokenize-stem', 'train', 'edges', 'edges-memory', 'csv-stream', 'workers', 'distributed'].filter((b) => only.length === 0 || only.includes(b));
 let failed = false;
 for (const bench of benches) {
   const child = spawnSync(process.execPath, [path.join(here, `${bench}.js`)], { stdio: ['ignore', 'inherit', 'inherit'] });
