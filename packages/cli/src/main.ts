@@ -122,6 +122,29 @@ Examples:
     .action(async (artifact: string, _options, command: Command) => (await import('./commands/serve.js')).serveCommand(artifact, globals(command)));
 
   cli
+    .command('worker')
+    .description('take shards of `tributary distribute` runs from a Redis queue until SIGTERM (needs @tributary/plugin-bullmq)')
+    .option('--redis <url>', 'redis://[:password@]host:6379 (rediss:// for TLS); default TRIBUTARY_REDIS_URL')
+    .option('--queue <name>', 'the queue to take shards from, default tributary')
+    .option('--concurrency <n>', 'shards worked on at once by this process, default 1')
+    .option('--plugin <name>', 'a plugin the models need (repeat it); default every plugin installed in the project', collect)
+    .option('--lock-ms <ms>', "how long a shard stays claimed without a sign of life from its worker before another takes it, default 30000")
+    .action(async (_options, command: Command) => (await import('./commands/worker.js')).workerCommand(globals(command)));
+
+  cli
+    .command('distribute')
+    .description('score a JSON Lines file with a saved model in shards on Redis, taken by `tributary worker` processes; each record once')
+    .argument('<model>', 'a saved model folder, at the same path for every worker')
+    .requiredOption('--input <file>', 'the JSON Lines records to score')
+    .requiredOption('--output <file>', 'the JSON Lines file to write: one line per input, in order (id and outputs, or the error)')
+    .option('--redis <url>', 'redis://[:password@]host:6379 (rediss:// for TLS); default TRIBUTARY_REDIS_URL')
+    .option('--queue <name>', 'the queue the workers listen on, default tributary')
+    .option('--shard-size <n>', 'records per shard, default 1000')
+    .option('--attempts <n>', 'runs of a failing shard before it is dead-lettered, default 3')
+    .option('--run-id <id>', 'name the run; started again under the same id, it keeps the shards already committed')
+    .action(async (model: string, _options, command: Command) => (await import('./commands/distribute.js')).distributeCommand(model, globals(command)));
+
+  cli
     .command('schema')
     .description('print the JSON Schema of pipeline specs (for editor completion)')
     .action(async () => (await import('./commands/schema.js')).schemaCommand());

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -15,7 +16,7 @@ describe('tributary, run as a child process', () => {
   it('answers --help, --version and each command’s --help with exit code 0', async () => {
     const help = await tributary(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['run', 'check', 'eval', 'predict', 'inspect', 'plugins', 'describe', 'serve', 'schema']) expect(help.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+    for (const command of ['run', 'check', 'eval', 'predict', 'inspect', 'plugins', 'describe', 'serve', 'worker', 'distribute', 'schema']) expect(help.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     const v = await tributary(['--version']);
     expect([v.code, v.stdout.trim()]).toEqual([0, version]);
     const run = await tributary(['run', '--help']);
@@ -269,6 +270,50 @@ describe('run → inspect → predict → eval on a real subset of the SpamAssas
     fs.writeFileSync(csv, 'id,raw\n1,"Subject: hello"\n2,"Subject: x",extra\n3,"Subject: FREE money"\n');
     const rows = (await tributary(['predict', artifact, '--input', csv])).stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(rows.map((r) => r.id ?? `line ${r.line}`)).toEqual([1, 'line 3', 3]);
+  });
+
+  it('worker and distribute: two worker processes on a real Redis score a file with every record once, as predict does', async () => {
+    const data = path.join(dir, 'distribute.jsonl');
+    fs.writeFileSync(data, `${unseen.map((r) => JSON.stringify({ id: r.id, raw: r.raw })).join('\n')}\n`);
+    const port = await new Promise<number>((resolve) => {
+      const server = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port: p } = server.address() as net.AddressInfo;
+        server.close(() => resolve(p));
+      });
+    });
+    const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+    const url = `redis://127.0.0.1:${port}`;
+    const workers = [0, 1].map(() => spawn(process.execPath, [BIN, 'worker', '--redis', url, '--plugin', '@tributary/plugin-natural', '--plugin', '@tributary/plugin-tfjs'], { cwd: PACKAGE_DIR, stdio: ['ignore', 'pipe', 'pipe'] }));
+    try {
+      await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
+        let stderr = '';
+        w.stderr!.setEncoding('utf8').on('data', (d: string) => {
+          stderr += d;
+          if (stderr.includes('ready on redis://127.0.0.1')) resolve();
+        });
+        w.once('exit', (code) => reject(new Error(`a worker exited with ${code}: ${stderr}`)));
+      })));
+      const out = path.join(dir, 'distributed.jsonl');
+      const result = await tributary(['distribute', artifact, '--input', data, '--output', out, '--redis', url, '--shard-size', '10', '--json', '-q']);
+      expect(result.code, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ records: 40, shards: 4, retried: 0 });
+      const distributed = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string });
+      const predicted = (await tributary(['predict', artifact, '--input', data, '-q'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string });
+      expect(distributed.map((r) => r.id)).toEqual(unseen.map((r) => r.id));
+      expect(distributed).toEqual(predicted);
+    } finally {
+      const exits = workers.map((w) => new Promise<number | null>((resolve) => (w.exitCode !== null ? resolve(w.exitCode) : w.once('exit', resolve))));
+      for (const w of workers) w.kill('SIGTERM');
+      // SIGTERM finishes the shards in hand and exits cleanly.
+      expect(await Promise.all(exits)).toEqual([0, 0]);
+      redis.kill('SIGTERM');
+    }
+  });
+
+  it('distribute says where Redis is wanted when it is not given', async () => {
+    const result = await tributary(['distribute', artifact, '--input', 'x.jsonl', '--output', 'y.jsonl']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--redis redis://');
   });
 
   it('predict stops quietly, with exit 0, when the reader of its output goes away (| head -1)', async () => {
