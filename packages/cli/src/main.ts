@@ -43,6 +43,7 @@ Examples:
     .option('--out <dir>', "save the model here instead of the spec's save folder")
     .option('--no-save', 'fit and evaluate, but save nothing')
     .option('--report <file>', 'also write the HTML report here (a saved model keeps one as report.html)')
+    .option('--threads <n>', "run the stages that can (e.g. natural's) on a pool of n worker threads (needs @tributary/plugin-workers); same results")
     .action(async (spec: string, _options, command: Command) => (await import('./commands/run.js')).runCommand(spec, globals(command)));
 
   cli

@@ -272,6 +272,15 @@ describe('run → inspect → predict → eval on a real subset of the SpamAssas
     expect(rows.map((r) => r.id ?? `line ${r.line}`)).toEqual([1, 'line 3', 3]);
   });
 
+  it('run --threads 2 puts the text stages on worker threads and gives the same figures to the last digit', async () => {
+    const result = await tributary(['run', SPAM_SPEC, '--set', 'source.limit=600', '--set', 'evaluation.gate.minF1=0.5', '--no-save', '--json', '-q', '--threads', '2']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).metrics).toEqual(run.metrics);
+    const bad = await tributary(['run', SPAM_SPEC, '--threads', 'two']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--threads takes a whole number');
+  });
+
   it('worker and distribute: two worker processes on a real Redis score a file with every record once, as predict does', async () => {
     const data = path.join(dir, 'distribute.jsonl');
     fs.writeFileSync(data, `${unseen.map((r) => JSON.stringify({ id: r.id, raw: r.raw })).join('\n')}\n`);

@@ -21,6 +21,7 @@ import { type Report, evaluate, fieldsOf, metricsOf, nothingScored } from '../ev
 import { reportTarget, writeHtmlReportLater } from './report.js';
 import { type GlobalOptions, Progress, createLogger, emit, showEvents } from '../output.js';
 import { plan } from '../plan.js';
+import { importFromProject } from '../project.js';
 import { openSource, resolvePathRef } from '../sources.js';
 import { loadSpec } from '../spec/load.js';
 
@@ -32,6 +33,8 @@ export interface RunOptions extends GlobalOptions {
   readonly save?: boolean;
   /** Also write the HTML report to this file. */
   readonly report?: string;
+  /** Worker threads for the stages that declare `worker` (a pool from @tributary/plugin-workers). */
+  readonly threads?: string;
 }
 
 /** Counts records as they are read, on a progress task. */
@@ -70,7 +73,10 @@ export async function runCommand(specFile: string, options: RunOptions): Promise
   const progress = new Progress(!options.quiet);
   const logger = createLogger(options.logLevel ?? 'warn', progress);
   const saveTo = options.save === false || options.out === undefined ? undefined : path.resolve(options.out);
-  const { runtime, stages, warnings } = await plan(loaded, { logger }, saveTo);
+  const threads = options.threads === undefined ? undefined : Number(options.threads);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 256)) throw new UsageError(`--threads takes a whole number from 1 to 256, got '${options.threads}'.`);
+  const executor = threads === undefined ? undefined : ((await importFromProject('@tributary/plugin-workers', process.cwd(), 'tributary run --threads')) as typeof import('@tributary/plugin-workers')).workerPool({ threads });
+  const { runtime, stages, warnings } = await plan(loaded, { logger, ...(executor ? { executor } : {}) }, saveTo);
   for (const warning of warnings) progress.log(`tributary: warning: ${warning}`);
   const off = showEvents(runtime.events, progress, logger);
   const seed = spec.seed ?? 42;
@@ -190,5 +196,6 @@ export async function runCommand(specFile: string, options: RunOptions): Promise
     progress.stop();
     off();
     runtime.dispose();
+    await executor?.close();
   }
 }
