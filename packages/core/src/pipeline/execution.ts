@@ -172,12 +172,7 @@ export class Execution {
     return {
       ctx,
       commit: () => {
-        for (const [code, message, record] of warnings) {
-          this.report.warn(kind, code);
-          const id = record ? this.idOf(record) : undefined;
-          this.host.events.emit({ type: 'warning', stage: kind, code, message, ...(id === undefined ? {} : { recordId: id }) });
-          if (record) this.onWarn?.(record, code, message, kind);
-        }
+        for (const [code, message, record] of warnings) this.warn(kind, code, message, record);
         const rejected = pending.map(([record]) => record);
         for (const [record, error] of pending) this.reject(kind, record, error);
         pending.length = 0;
@@ -205,6 +200,14 @@ export class Execution {
       details: error.details,
       cause: error.cause,
     });
+  }
+
+  /** Counts and announces what a stage noted about a record it kept, wherever the stage ran. */
+  private warn(kind: string, code: string, message: string, record: DataRecord | undefined): void {
+    this.report.warn(kind, code);
+    const id = record ? this.idOf(record) : undefined;
+    this.host.events.emit({ type: 'warning', stage: kind, code, message, ...(id === undefined ? {} : { recordId: id }) });
+    if (record) this.onWarn?.(record, code, message, kind);
   }
 
   /** Counts, announces and (for dead-letter) writes one rejected record. */
@@ -298,13 +301,7 @@ export class Execution {
       throw toTributaryError(error, 'STAGE_FAILED', { message: `The ${this.host.executor!.name} executor failed on a batch` });
     }
     for (const timing of result.timings) this.report.time(timing.index, timing.kind, 'transform', timing.ms, timing.records);
-    for (const warning of result.warnings) {
-      const record = batch[warning.index];
-      this.report.warn(warning.stage, warning.code);
-      const id = record ? this.idOf(record) : undefined;
-      this.host.events.emit({ type: 'warning', stage: warning.stage, code: warning.code, message: warning.message, ...(id === undefined ? {} : { recordId: id }) });
-      if (record) this.onWarn?.(record, warning.code, warning.message, warning.stage);
-    }
+    for (const warning of result.warnings) this.warn(warning.stage, warning.code, warning.message, batch[warning.index]);
     for (const problem of result.rejected) {
       const record = batch[problem.index] ?? {};
       const error = new TributaryError(problem.code as ErrorCode, {
