@@ -4,7 +4,8 @@ import { MANIFEST_FILE } from '@tributary/core';
 import { UsageError } from '../errors.js';
 import { type GlobalOptions, Progress } from '../output.js';
 import { importFromProject } from '../project.js';
-import { positive, redisUrl } from './worker.js';
+import { wholeOption } from '../options.js';
+import { redisUrl } from './worker.js';
 
 export interface DistributeOptions extends GlobalOptions {
   readonly input?: string;
@@ -27,8 +28,8 @@ export async function distributeCommand(model: string, options: DistributeOption
   if (!fs.existsSync(path.join(dir, MANIFEST_FILE))) throw new UsageError(`${model} is not a saved model (no ${MANIFEST_FILE}). Give the folder that \`tributary run\` saved.`);
   if (!options.input || !options.output) throw new UsageError('tributary distribute needs --input (a JSON Lines file) and --output (the JSON Lines file to write).');
   const connection = redisUrl(options.redis);
-  const shardSize = positive(options.shardSize, '--shard-size');
-  const attempts = positive(options.attempts, '--attempts');
+  const shardSize = wholeOption(options.shardSize, '--shard-size', 1);
+  const attempts = wholeOption(options.attempts, '--attempts', 1);
   const bullmq = (await importFromProject('@tributary/plugin-bullmq', process.cwd(), 'tributary distribute')) as BullmqModule;
   const progress = new Progress(options.quiet !== true);
   const task = progress.task('records');

@@ -19,6 +19,7 @@ import { renderHtml, renderText } from '@tributary/core/report';
 import { RunFailed, UsageError } from '../errors.js';
 import { type Report, evaluate, fieldsOf, metricsOf, nothingScored } from '../evaluate.js';
 import { reportTarget, writeHtmlReportLater } from './report.js';
+import { wholeOption } from '../options.js';
 import { type GlobalOptions, Progress, createLogger, emit, showEvents } from '../output.js';
 import { plan } from '../plan.js';
 import { importFromProject } from '../project.js';
@@ -73,8 +74,7 @@ export async function runCommand(specFile: string, options: RunOptions): Promise
   const progress = new Progress(!options.quiet);
   const logger = createLogger(options.logLevel ?? 'warn', progress);
   const saveTo = options.save === false || options.out === undefined ? undefined : path.resolve(options.out);
-  const threads = options.threads === undefined ? undefined : Number(options.threads);
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 256)) throw new UsageError(`--threads takes a whole number from 1 to 256, got '${options.threads}'.`);
+  const threads = wholeOption(options.threads, '--threads', 1, 256);
   const executor = threads === undefined ? undefined : ((await importFromProject('@tributary/plugin-workers', process.cwd(), 'tributary run --threads')) as typeof import('@tributary/plugin-workers')).workerPool({ threads });
   const { runtime, stages, warnings } = await plan(loaded, { logger, ...(executor ? { executor } : {}) }, saveTo);
   for (const warning of warnings) progress.log(`tributary: warning: ${warning}`);

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MANIFEST_FILE, createRuntime } from '@tributary/core';
 import { UsageError } from '../errors.js';
+import { wholeOption } from '../options.js';
 import { type GlobalOptions, createLogger, Progress } from '../output.js';
 import { loadPlugins } from '../plugins.js';
 import { importFromProject } from '../project.js';
@@ -25,14 +26,6 @@ export interface ServeOptions extends GlobalOptions {
 
 type ServeModule = typeof import('@tributary/serve');
 
-/** A whole-number option, in range, or a usage error naming it. */
-function whole(value: string | undefined, option: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${option} takes a whole number from ${min} to ${max}, got '${value}'.`);
-  return n;
-}
-
 /**
  * `tributary serve <dir>`: the models under a folder behind @tributary/serve's HTTP API, with the
  * plugins their manifests name; stops cleanly on SIGTERM or SIGINT (requests in flight finish).
@@ -40,22 +33,22 @@ function whole(value: string | undefined, option: string, min: number, max = Num
 export async function serveCommand(dir: string, options: ServeOptions): Promise<void> {
   const root = path.resolve(dir);
   if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new UsageError(`There is no folder at ${dir}. Give a saved model's folder (e.g. artifacts/spam-filter), or a folder of models.`);
-  const port = whole(options.port, '--port', 0, 65535);
+  const port = wholeOption(options.port, '--port', 0, 65535);
   const settings = {
     ...(options.host ? { host: options.host } : {}),
     ...(port !== undefined ? { port } : {}),
     ...(options.name ? { name: options.name } : {}),
-    maxBatchSize: whole(options.maxBatchSize, '--max-batch-size', 1, 65536),
-    maxWaitMs: whole(options.maxWaitMs, '--max-wait-ms', 0, 10_000),
-    maxQueue: whole(options.maxQueue, '--max-queue', 1),
-    timeoutMs: whole(options.timeoutMs, '--timeout-ms', 1),
-    bodyLimit: whole(options.bodyLimit, '--body-limit', 1),
-    pollMs: whole(options.pollMs, '--poll-ms', 0),
-    shutdownTimeoutMs: whole(options.shutdownTimeoutMs, '--shutdown-timeout-ms', 0),
+    maxBatchSize: wholeOption(options.maxBatchSize, '--max-batch-size', 1, 65536),
+    maxWaitMs: wholeOption(options.maxWaitMs, '--max-wait-ms', 0, 10_000),
+    maxQueue: wholeOption(options.maxQueue, '--max-queue', 1),
+    timeoutMs: wholeOption(options.timeoutMs, '--timeout-ms', 1),
+    bodyLimit: wholeOption(options.bodyLimit, '--body-limit', 1),
+    pollMs: wholeOption(options.pollMs, '--poll-ms', 0),
+    shutdownTimeoutMs: wholeOption(options.shutdownTimeoutMs, '--shutdown-timeout-ms', 0),
     ...(options.tokenFile ? { tokenFile: options.tokenFile } : {}),
     allowUnapproved: options.allowUnapproved === true,
   };
-  const workers = whole(options.workers, '--workers', 1, 64) ?? 1;
+  const workers = wholeOption(options.workers, '--workers', 1, 64) ?? 1;
   const serveModule = (await importFromProject('@tributary/serve', process.cwd(), 'tributary serve')) as ServeModule;
   // The folders the server will load, found by its own reading of the layouts.
   const manifests = serveModule.findModels(root).map((c) => path.join(c.dir, MANIFEST_FILE));

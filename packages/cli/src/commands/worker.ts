@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import type { GlobalOptions } from '../output.js';
+import { type GlobalOptions, wholeOption } from '../options.js';
 import { loadPlugins } from '../plugins.js';
 import { importFromProject } from '../project.js';
 import { discoverPlugins } from './plugins.js';
@@ -13,14 +13,6 @@ export interface WorkerOptions extends GlobalOptions {
 }
 
 type BullmqModule = typeof import('@tributary/plugin-bullmq');
-
-/** A whole-number option ≥ 1, or a usage error naming it. */
-export function positive(value: string | undefined, option: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${option} takes a whole number ≥ 1, got '${value}'.`);
-  return n;
-}
 
 /** The Redis URL from --redis or TRIBUTARY_REDIS_URL, or a usage error saying how to give one. */
 export function redisUrl(option: string | undefined): string {
@@ -36,8 +28,8 @@ export function redisUrl(option: string | undefined): string {
  */
 export async function workerCommand(options: WorkerOptions): Promise<void> {
   const connection = redisUrl(options.redis);
-  const concurrency = positive(options.concurrency, '--concurrency');
-  const lockDuration = positive(options.lockMs, '--lock-ms');
+  const concurrency = wholeOption(options.concurrency, '--concurrency', 1);
+  const lockDuration = wholeOption(options.lockMs, '--lock-ms', 1);
   const cwd = process.cwd();
   const bullmq = (await importFromProject('@tributary/plugin-bullmq', cwd, 'tributary worker')) as BullmqModule;
   const names = options.plugin?.length ? options.plugin : discoverPlugins(cwd).filter((name) => name !== '@tributary/plugin-bullmq');
