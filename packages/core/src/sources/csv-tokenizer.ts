@@ -36,6 +36,8 @@ export interface CsvTokenizerOptions {
   readonly quote: string;
   /** A row longer than this (in UTF-16 code units) is reported rather than held; bounds memory on an unclosed quote. */
   readonly maxRowChars: number;
+  /** The line the text starts on (default 1): a part of a file read on its own still names the file's lines. */
+  readonly firstLine?: number;
 }
 
 const LF = 10;
@@ -71,6 +73,7 @@ export class CsvTokenizer {
     this.delimiter = options.delimiter.charCodeAt(0);
     this.quote = options.quote.charCodeAt(0);
     this.quoteChar = options.quote;
+    this.line = options.firstLine ?? 1;
   }
 
   /** Text that arrived while an unfinished row waits, not parsed yet. */

@@ -72,20 +72,32 @@ export function isPlainNumber(s: string): boolean {
   return i === n;
 }
 
+/** Exact powers of ten, for the decimal fast path. */
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
 function inferred(cell: string): unknown {
   if (cell === '') return null;
   const c = cell.charCodeAt(0);
-  // Whole numbers of up to 15 digits (most numeric cells) are read in the same pass that checks them.
   const n = cell.length;
-  let i = c === 45 ? 1 : 0;
-  if (n - i <= 15 && n > i && (cell.charCodeAt(i) !== 48 || n - i === 1)) {
+  const start = c === 45 ? 1 : 0;
+  // Most numeric cells, `-?(0|[1-9]\d*)(\.\d+)?` with at most 15 digits, are read in the pass that checks
+  // them: the digits make an exact whole number m, and m / 10^k (both exact doubles) is rounded once by
+  // the division, so it is the double nearest the decimal, the same as Number(cell) (strtod's fast path).
+  if (n > start && n - start <= 16) {
     let value = 0;
+    let point = -1;
+    let i = start;
     for (; i < n; i++) {
       const d = cell.charCodeAt(i) - 48;
-      if (d < 0 || d > 9) break;
-      value = value * 10 + d;
+      if (d >= 0 && d <= 9) value = value * 10 + d;
+      else if (d === -2 && point < 0 && i > start) point = i;
+      else break;
     }
-    if (i === n) return c === 45 ? -value : value;
+    const whole = (point < 0 ? n : point) - start;
+    if (i === n && point !== n - 1 && (whole === 1 || cell.charCodeAt(start) !== 48) && n - start - (point < 0 ? 0 : 1) <= 15) {
+      const v = point < 0 ? value : value / POW10[n - point - 1]!;
+      return c === 45 ? -v : v;
+    }
   }
   if ((isDigit(c) || c === 45) && isPlainNumber(cell)) {
     const n = Number(cell);
@@ -225,14 +237,8 @@ function recordBuilder(names: string[], options: CsvOptions): (row: CsvRow) => D
   };
 }
 
-/**
- * Records from a CSV file (or stream), streamed: header, quoting, CRLF/LF/CR row ends (mixed too),
- * quoted line breaks, a byte-order mark, UTF-16 and legacy encodings, short rows (their missing cells
- * null), type inference or a schema. Rows that cannot be read are problems: they stop the read with
- * their line, or, with `onProblem`, are handed to it and left out.
- */
-export function csvRows(source: TextSource, options: CsvOptions = {}): Dataset<DataRecord> {
-  const name = sourceName(source);
+/** Checks the options a CSV reader takes, before anything is read; returns the row limit in characters. */
+export function checkCsvOptions(options: CsvOptions): number {
   const delimiter = options.delimiter ?? ',';
   const quote = options.quote ?? '"';
   for (const [param, value] of [['delimiter', delimiter], ['quote', quote]] as const) {
@@ -245,65 +251,141 @@ export function csvRows(source: TextSource, options: CsvOptions = {}): Dataset<D
   checkEncoding(options.encoding ?? 'auto');
   const maxRowChars = options.maxRowBytes ?? MAX_LINE_BYTES;
   if (!(Number.isInteger(maxRowChars) && maxRowChars >= 1)) throw new TributaryError('INVALID_PARAMS', { param: 'maxRowBytes', message: `maxRowBytes must be a whole number ≥ 1, got ${String(options.maxRowBytes)}.` });
-  return Dataset.fromChunks(async function* () {
-    if (typeof source === 'string') await checkFile(source);
-    const decoder = createDecoder(options.encoding ?? 'auto', name);
-    // Rows and problems of one chunk, in file order.
-    const pending: Array<DataRecord | PendingProblem> = [];
-    const problem = (p: SourceProblem) => pending.push(new PendingProblem(p));
-    let build: ReturnType<typeof recordBuilder> | undefined = options.header === false ? recordBuilder(columnNames(options.columns!), options) : undefined;
-    const tokenizer = new CsvTokenizer(
-      { delimiter, quote, maxRowChars },
+  return maxRowChars;
+}
+
+/** The column names a file's header (or `columns`) gives, checked against `lineField`. */
+export function csvColumns(name: string, header: readonly string[], options: CsvOptions): string[] {
+  const names = columnNames(options.columns?.length ? options.columns : header);
+  if (options.lineField !== undefined && names.includes(options.lineField)) {
+    throw new TributaryError('INVALID_PARAMS', { param: 'lineField', message: `${name} has a column '${options.lineField}', which lineField would overwrite; give lineField another name.` });
+  }
+  return names;
+}
+
+/**
+ * CSV text to records, synchronously, a piece of text at a time: the header (unless `names` are given),
+ * then each row as a record or, in its place, a problem. `take()` hands on what the text so far completed.
+ * csvRows streams a file through one; a part of a file read elsewhere (a worker) goes through another,
+ * starting at its own first line, with the names from the file's header.
+ */
+export class CsvRecordReader {
+  private readonly pending: Array<DataRecord | PendingProblem> = [];
+  private readonly tokenizer: CsvTokenizer;
+  private build: ((row: CsvRow) => DataRecord | RowProblem) | undefined;
+  private names: string[] | undefined;
+
+  constructor(
+    name: string,
+    private readonly options: CsvOptions,
+    from: { readonly names?: readonly string[]; readonly firstLine?: number } = {},
+  ) {
+    const maxRowChars = checkCsvOptions(options);
+    const delimiter = options.delimiter ?? ',';
+    if (from.names) this.start([...from.names]);
+    else if (options.header === false) this.start(columnNames(options.columns!));
+    this.tokenizer = new CsvTokenizer(
+      { delimiter, quote: options.quote ?? '"', maxRowChars, ...(from.firstLine === undefined ? {} : { firstLine: from.firstLine }) },
       (row) => {
-        if (!build) {
-          const names = columnNames(options.columns?.length ? options.columns : row.cells);
-          if (options.lineField !== undefined && names.includes(options.lineField)) {
-            throw new TributaryError('INVALID_PARAMS', { param: 'lineField', message: `${name} has a column '${options.lineField}', which lineField would overwrite; give lineField another name.` });
-          }
-          build = recordBuilder(names, options);
+        if (!this.build) {
+          this.start(csvColumns(name, row.cells, options));
           return;
         }
-        const record = build(row);
+        const record = this.build(row);
         if (record instanceof RowProblem) {
-          problem({ code: record.code, source: name, line: row.line, message: `${name}, ${record.message}`, raw: row.cells.join(delimiter).slice(0, 200) });
+          this.problem({ code: record.code, source: name, line: row.line, message: `${name}, ${record.message}`, raw: row.cells.join(delimiter).slice(0, 200) });
           return;
         }
         if (options.lineField !== undefined) record[options.lineField] = row.line;
-        pending.push(record);
+        this.pending.push(record);
       },
       (p) => {
         // Without its header the rest of the file cannot be read right: a broken header row stops the read.
-        if (!build) throw new TributaryError('INVALID_DATA', { message: `${name}, the header row: ${p.message.replace(/ The row is left out.*$/, '')} Fix the header's quoting.`, details: { source: name, line: p.line } });
-        problem({ code: 'INVALID_DATA', source: name, line: p.line, message: `${name}, ${p.message}`, raw: p.raw });
+        if (!this.build) throw new TributaryError('INVALID_DATA', { message: `${name}, the header row: ${p.message.replace(/ The row is left out.*$/, '')} Fix the header's quoting.`, details: { source: name, line: p.line } });
+        this.problem({ code: 'INVALID_DATA', source: name, line: p.line, message: `${name}, ${p.message}`, raw: p.raw });
       },
     );
-    const stream = typeof source === 'string' ? fs.createReadStream(source, { highWaterMark: 256 * 1024 }) : source.open();
-    // The records of a chunk as one array; a problem among them is raised (or handed on) in its place.
-    const drain = function* (): Generator<DataRecord[]> {
-      let records: DataRecord[] = [];
-      for (const item of pending) {
-        if (!(item instanceof PendingProblem)) {
-          records.push(item);
-          continue;
-        }
-        if (records.length > 0) yield records;
-        records = [];
-        sourceProblem(item.problem, options.onProblem);
+  }
+
+  /** The column names, once the header is read. */
+  get columns(): readonly string[] | undefined {
+    return this.names;
+  }
+
+  private start(names: string[]): void {
+    this.names = names;
+    this.build = recordBuilder(names, this.options);
+  }
+
+  private problem(p: SourceProblem): void {
+    this.pending.push(new PendingProblem(p));
+  }
+
+  write(text: string): void {
+    this.tokenizer.write(text);
+  }
+
+  end(): void {
+    this.tokenizer.end();
+  }
+
+  /** What the text so far completed: the records in file order, and the rows that were problems. */
+  take(): { records: DataRecord[]; problems: SourceProblem[] } {
+    const records: DataRecord[] = [];
+    const problems: SourceProblem[] = [];
+    for (const item of this.pending) {
+      if (item instanceof PendingProblem) problems.push(item.problem);
+      else records.push(item);
+    }
+    this.pending.length = 0;
+    return { records, problems };
+  }
+
+  /**
+   * The records the text so far completed, an array at a time; a problem among them is raised (or
+   * handed to `onProblem`) in its place.
+   */
+  *drain(): Generator<DataRecord[]> {
+    let records: DataRecord[] = [];
+    for (const item of this.pending) {
+      if (!(item instanceof PendingProblem)) {
+        records.push(item);
+        continue;
       }
-      pending.length = 0;
       if (records.length > 0) yield records;
-    };
+      records = [];
+      sourceProblem(item.problem, this.options.onProblem);
+    }
+    this.pending.length = 0;
+    if (records.length > 0) yield records;
+  }
+}
+
+/**
+ * Records from a CSV file (or stream), streamed: header, quoting, CRLF/LF/CR row ends (mixed too),
+ * quoted line breaks, a byte-order mark, UTF-16 and legacy encodings, short rows (their missing cells
+ * null), type inference or a schema. Rows that cannot be read are problems: they stop the read with
+ * their line, or, with `onProblem`, are handed to it and left out.
+ */
+export function csvRows(source: TextSource, options: CsvOptions = {}): Dataset<DataRecord> {
+  const name = sourceName(source);
+  checkCsvOptions(options);
+  return Dataset.fromChunks(async function* () {
+    if (typeof source === 'string') await checkFile(source);
+    const decoder = createDecoder(options.encoding ?? 'auto', name);
+    const reader = new CsvRecordReader(name, options);
+    const stream = typeof source === 'string' ? fs.createReadStream(source, { highWaterMark: 256 * 1024 }) : source.open();
     let first = true;
     for await (const chunk of stream as AsyncIterable<Uint8Array | string>) {
       let text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
       // A stream of text, already decoded, may still start with a byte-order mark.
       if (first && typeof chunk === 'string' && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       if (text.length > 0) first = false;
-      tokenizer.write(text);
-      yield* drain();
+      reader.write(text);
+      yield* reader.drain();
     }
-    tokenizer.write(decoder.end());
-    tokenizer.end();
-    yield* drain();
+    reader.write(decoder.end());
+    reader.end();
+    yield* reader.drain();
   });
 }
