@@ -38,7 +38,7 @@ export type { EventOf, EventType, Events, TributaryEvent } from './services/even
 export { systemClock } from './services/clock.js';
 export type { Clock } from './services/clock.js';
 export { ARTIFACT_STORE, CLOCK, EVENTS, EXECUTOR, LOGGER, RANDOM, STAGE_KIND, STAGE_PARAMS } from './services/tokens.js';
-export type { Executor, SegmentProblem, SegmentResult, SegmentRunner, SegmentSpec } from './pipeline/executor.js';
+export type { Executor, SegmentProblem, SegmentResult, SegmentRunner, SegmentSpec, ShardResult, ShardTask } from './pipeline/executor.js';
 export { openLocalSegment } from './runtime/segment-runner.js';
 export type { LocalSegment } from './runtime/segment-runner.js';
 
@@ -55,6 +55,8 @@ export { jsonLines, parseJsonLine, sourceProblem } from './sources/text-sources.
 export type { JsonLinesOptions, OnSourceProblem, SourceProblem, TextSource } from './sources/text-sources.js';
 export { columnNames, csvRows } from './sources/csv.js';
 export type { CsvOptions } from './sources/csv.js';
+export { countLines, openCsvShards, readCsvShard } from './sources/csv-shards.js';
+export type { CsvShard, CsvShardReader, CsvShardSource } from './sources/csv-shards.js';
 export { checkEncoding, createDecoder, sniffEncoding } from './sources/decode.js';
 export { writeCsv, writeJsonLines } from './sources/sinks.js';
 export { httpJson, retryAfterMs } from './sources/http.js';
@@ -72,6 +74,7 @@ export type { PredictionsResult, WritePredictionsOptions } from './pipeline/pred
 export type { SourceProblemsOptions } from './pipeline/source-problems.js';
 export { Pipeline } from './pipeline/pipeline.js';
 export { PipelineModel } from './pipeline/pipeline-model.js';
+export type { TransformCsvFileOptions, TransformCsvFileResult } from './pipeline/pipeline-model.js';
 export type { FittedStage, GateOutcome, PipelineSchema, Prediction, PredictionError, SaveOptions } from './pipeline/pipeline-model.js';
 export { RunReport } from './pipeline/run-report.js';
 export type { RejectionSample, StageTiming } from './pipeline/run-report.js';

@@ -5,7 +5,10 @@ import { type ErrorCode, TributaryError, toTributaryError } from '../errors/trib
 import { assertKnownKeys } from '../params/closest.js';
 import { type Batch, type DataRecord, recordId, recordJsonReplacer } from '../record/record.js';
 import type { Model, ModelState, Stage, StageContext, StageDefinition, StageFields } from '../stage/stage.js';
-import type { SegmentResult, SegmentRunner, SegmentSpec } from './executor.js';
+import type { CsvShard, CsvShardSource } from '../sources/csv-shards.js';
+import type { SourceProblem } from '../sources/text-sources.js';
+import type { SegmentResult, SegmentRunner, SegmentSpec, ShardResult } from './executor.js';
+import { sourceProblemsTo } from './source-problems.js';
 import type { PipelineHost, PluginRef } from './host.js';
 import { RunReport } from './run-report.js';
 
@@ -326,6 +329,77 @@ export class Execution {
       if (position !== undefined) this.positions.set(record, position);
       return record;
     });
+  }
+
+  /**
+   * Opens every stage as one segment on the executor, for a run that reads a file in shards there; undefined
+   * when that cannot be (no executor, a stage that must run here, an executor that takes only batches).
+   */
+  async openShardRunner(stages: readonly RunnableStage[]): Promise<SegmentRunner | undefined> {
+    if (!this.host.executor || !stages.every((step) => step.remote)) return undefined;
+    const runner = await this.openSegment({ stages, remote: true });
+    if (runner.runShard) return runner;
+    await runner.close();
+    return undefined;
+  }
+
+  /**
+   * Runs a file's shards through an opened segment, at most the executor's concurrency at once, and hands
+   * each shard's JSON Lines to `put` in file order. What comes back is accounted here as for any run:
+   * rows the file could not give and records the stages rejected go through this run's policy (fail,
+   * skip, dead-letter) and its report, so input = output + skipped + dead-lettered.
+   */
+  async writeShards(runner: SegmentRunner, source: CsvShardSource, put: (bytes: Uint8Array) => Promise<void>): Promise<number> {
+    const policy = this.policy;
+    const onProblem = sourceProblemsTo({ report: this.report, errorPolicy: policy, ...(this.deadLetterPath === undefined ? {} : { deadLetterPath: this.deadLetterPath }), events: this.host.events });
+    const problem = (p: SourceProblem) => {
+      if (!onProblem) throw new TributaryError(p.code, { message: p.message, details: { source: p.source, ...(p.line === undefined ? {} : { line: p.line }) } });
+      onProblem(p);
+    };
+    const commit = async (result: ShardResult) => {
+      const base = this.report.input;
+      this.report.input += result.records;
+      for (const p of result.problems) problem(p);
+      for (const timing of result.timings) this.report.time(timing.index, timing.kind, 'transform', timing.ms, timing.records);
+      for (const warning of result.warnings) this.warn(warning.stage, warning.code, warning.message, undefined);
+      for (const r of result.rejected) {
+        if (r.index >= 0) this.positions.set(r.record, base + r.index);
+        const error = new TributaryError(r.code as ErrorCode, { stage: r.stage, message: r.message, ...(r.recordId === undefined ? {} : { recordId: r.recordId }), ...(r.details ? { details: r.details } : {}) });
+        this.reject(r.stage, r.record, error);
+      }
+      this.report.output += result.written;
+      if (result.output.byteLength > 0) await put(result.output);
+      return result.written;
+    };
+    const inFlight: Array<Promise<ShardResult | { problem: SourceProblem }>> = [];
+    const limit = Math.max(1, this.host.executor!.concurrency);
+    let written = 0;
+    const settle = async () => {
+      const next = await inFlight.shift()!;
+      if ('problem' in next) {
+        this.report.input++;
+        problem(next.problem);
+      } else written += await commit(next);
+    };
+    try {
+      for await (const item of source.shards()) {
+        if ('problem' in item) inFlight.push(Promise.resolve(item));
+        else {
+          const shard = item as CsvShard;
+          // Its own copy of exactly its bytes: a view of the read buffer would carry the whole buffer to the worker.
+          const task = runner.runShard!({ reader: source.reader, bytes: shard.bytes.slice(), firstLine: shard.firstLine, batchSize: this.batchSize });
+          task.catch(() => undefined);
+          inFlight.push(task);
+        }
+        while (inFlight.length >= limit) await settle();
+      }
+      while (inFlight.length > 0) await settle();
+    } catch (error) {
+      // The shards still running are awaited, so none writes or fails after the run is over.
+      await Promise.allSettled(inFlight);
+      throw toTributaryError(error, 'STAGE_FAILED', { message: `The ${this.host.executor!.name} executor failed on a shard of ${source.reader.name}` });
+    }
+    return written;
   }
 
   /** Streams `data` through `stages`, batch by batch, counting input and output as asked. */

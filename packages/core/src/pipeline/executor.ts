@@ -1,5 +1,7 @@
 import type { ErrorCode } from '../errors/tributary-error.js';
-import type { Batch } from '../record/record.js';
+import type { Batch, DataRecord } from '../record/record.js';
+import type { CsvShardReader } from '../sources/csv-shards.js';
+import type { SourceProblem } from '../sources/text-sources.js';
 import type { ModelState } from '../stage/stage.js';
 
 /**
@@ -39,9 +41,40 @@ export interface SegmentResult {
   readonly timings: ReadonlyArray<{ readonly index: number; readonly kind: string; readonly records: number; readonly ms: number }>;
 }
 
+/**
+ * A shard of a file for a segment to read, transform and write where it runs, so that neither the records
+ * nor their JSON cross back to the caller one by one: whole rows of a CSV file, how to read them, and
+ * the records per batch. Plain data.
+ */
+export interface ShardTask {
+  readonly reader: CsvShardReader;
+  readonly bytes: Uint8Array;
+  /** The file line the shard's first row starts on (for problems and `lineField`). */
+  readonly firstLine: number;
+  readonly batchSize: number;
+}
+
+/** What a segment made of a shard: the JSON Lines of its output records, in order, and the rest as data. */
+export interface ShardResult {
+  /** UTF-8 JSON Lines, one line per output record, as `writeJsonLines` writes them. */
+  readonly output: Uint8Array;
+  /** Records read from the shard (rows that were problems not counted). */
+  readonly records: number;
+  /** Lines in `output`. */
+  readonly written: number;
+  /** Rows that could not be read, with their file lines. */
+  readonly problems: readonly SourceProblem[];
+  /** Each rejection with the record as it reached the rejecting stage (for a dead-letter file), `index` its position among the shard's records. */
+  readonly rejected: ReadonlyArray<SegmentProblem & { readonly record: DataRecord }>;
+  readonly warnings: readonly SegmentProblem[];
+  readonly timings: SegmentResult['timings'];
+}
+
 /** A segment opened on an executor: batches go in, results come out; `close` frees what it holds. */
 export interface SegmentRunner {
   run(batch: Batch): Promise<SegmentResult>;
+  /** Reads, transforms and serialises a shard where the segment runs (optional: an executor without it gets records instead). */
+  runShard?(task: ShardTask): Promise<ShardResult>;
   close(): Promise<void>;
 }
 

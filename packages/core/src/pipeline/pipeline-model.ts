@@ -4,9 +4,29 @@ import type { Manifest, StageEntry } from '../artifacts/manifest.js';
 import { TributaryError } from '../errors/tributary-error.js';
 import type { Batch, DataRecord } from '../record/record.js';
 import type { JsonObject, Model, Stage, StageDefinition, StageSpec } from '../stage/stage.js';
+import { type CsvOptions, csvRows } from '../sources/csv.js';
+import { openCsvShards, unshardable } from '../sources/csv-shards.js';
+import { type SinkResult, atomicWrite, writeJsonLines } from '../sources/sinks.js';
 import { Execution, type ExecutionOptions, type RunnableStage, remoteStage } from './execution.js';
+import { RunReport } from './run-report.js';
+import { sourceProblemsTo } from './source-problems.js';
 import type { PipelineHost, PluginRef } from './host.js';
-import type { RunReport } from './run-report.js';
+
+export interface TransformCsvFileOptions extends Omit<ExecutionOptions, 'concurrency'> {
+  /** How to read the file (delimiter, quoting, encoding, numbers, lineField, …). Rows it cannot read go through `errorPolicy`. */
+  readonly csv?: Omit<CsvOptions, 'onProblem'>;
+  /** About how many bytes of the file each shard holds when the runtime's executor reads it in parallel. Default 256 KiB. */
+  readonly shardBytes?: number;
+}
+
+export interface TransformCsvFileResult extends SinkResult {
+  /** Counts and stage timings: input = output + skipped + dead-lettered. */
+  readonly report: RunReport;
+  /** `shards` when the executor read, transformed and wrote the file in parallel shards; `one-pass` when it was read here in one pass. */
+  readonly mode: 'shards' | 'one-pass';
+  /** Why the file was read in one pass (absent for shards). */
+  readonly reason?: string;
+}
 
 /** One stage of a fitted pipeline: its spec, what built it, and the live stage (a Model when it was fitted). */
 export interface FittedStage {
@@ -142,6 +162,40 @@ export class PipelineModel {
   transform(data: DatasetSource<object>, options: ExecutionOptions = {}): Dataset<DataRecord> {
     const execution = new Execution(this.host, options, 'fail');
     return execution.run(this.runnable(), Dataset.from(data as DatasetSource<DataRecord>), { input: true, output: true });
+  }
+
+  /**
+   * Reads a CSV file, runs every stage over its records and writes them to a JSON Lines file, in file
+   * order, atomically. With an executor whose workers can read files (`workerPool`) and stages that all
+   * run there, the file is cut into shards of whole rows, each read, transformed and serialised on a
+   * worker, and the caller only joins the bytes: the output is the same as the one-pass run's, byte for
+   * byte, and so are the counts. Otherwise (no executor, a stage that runs only here, UTF-16, a schema)
+   * it is the one-pass run, `writeJsonLines(model.transform(csvRows(file)))`, and `reason` says why.
+   */
+  async transformCsvFile(input: string, output: string, options: TransformCsvFileOptions = {}): Promise<TransformCsvFileResult> {
+    const { csv = {}, shardBytes = 256 * 1024, ...rest } = options;
+    const report = rest.report ?? new RunReport();
+    const execution = new Execution(this.host, { ...rest, report }, 'fail');
+    const stages = this.runnable();
+    let reason = !this.host.executor ? 'the runtime has no executor' : stages.find((s) => !s.remote) ? `stage ${stages.find((s) => !s.remote)!.kind} runs only in the calling thread` : unshardable(csv);
+    const runner = reason ? undefined : await execution.openShardRunner(stages);
+    if (!reason && !runner) reason = `the ${this.host.executor!.name} executor takes batches, not shards of files`;
+    if (runner) {
+      try {
+        const source = await openCsvShards(input, csv, shardBytes);
+        if (source) {
+          const written = await atomicWrite(output, async (put) => execution.writeShards(runner, source, (bytes) => put(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))));
+          return { ...written, report, mode: 'shards' };
+        }
+        reason = `${input} is UTF-16 or in an encoding whose bytes are not ASCII below 0x80`;
+      } finally {
+        await runner.close();
+      }
+    }
+    const onProblem = sourceProblemsTo({ report, ...(rest.errorPolicy === undefined ? {} : { errorPolicy: rest.errorPolicy }), ...(rest.deadLetterPath === undefined ? {} : { deadLetterPath: rest.deadLetterPath }), events: this.host.events });
+    const records = csvRows(input, { ...csv, ...(onProblem ? { onProblem } : {}) });
+    const written = await writeJsonLines(this.transform(records, { ...rest, report }), output);
+    return { ...written, report, mode: 'one-pass', ...(reason ? { reason } : {}) };
   }
 
   /** Runs every stage over some records and returns the outputs (rejected records are left out and counted in `options.report`). */

@@ -1,8 +1,10 @@
 import { TributaryError } from '../errors/tributary-error.js';
 import { Execution, type RunnableStage } from '../pipeline/execution.js';
-import type { SegmentProblem, SegmentResult, SegmentSpec } from '../pipeline/executor.js';
+import type { SegmentProblem, SegmentResult, SegmentSpec, ShardResult, ShardTask } from '../pipeline/executor.js';
 import type { Plugin } from '../plugin/define-plugin.js';
 import type { Batch, DataRecord } from '../record/record.js';
+import { readCsvShard } from '../sources/csv-shards.js';
+import { jsonLine } from '../sources/sinks.js';
 import { type Estimator, isEstimator } from '../stage/stage.js';
 import { createRuntime } from './runtime.js';
 
@@ -12,6 +14,8 @@ const POSITION = Symbol('tributary.segment.position');
 /** The segment's stages rebuilt in this thread, and a function that runs a batch through them. */
 export interface LocalSegment {
   run(batch: Batch): Promise<SegmentResult>;
+  /** Reads a shard of a file, runs its records through the stages a batch at a time, and writes them as JSON Lines. */
+  runShard(task: ShardTask): Promise<ShardResult>;
   dispose(): Promise<void>;
 }
 
@@ -41,8 +45,8 @@ export async function openLocalSegment(segment: SegmentSpec, plugins: readonly P
     }
     stages.push({ index: entry.index, kind: entry.kind, stage });
   }
-  return {
-    async run(batch) {
+  /** Runs records that already carry their position mark; the outputs keep their marks. */
+  const runMarked = async (batch: Batch): Promise<SegmentResult> => {
       const rejected: SegmentProblem[] = [];
       const warnings: SegmentProblem[] = [];
       const at = (record: DataRecord | undefined): number => {
@@ -61,7 +65,7 @@ export async function openLocalSegment(segment: SegmentSpec, plugins: readonly P
         },
         'skip',
       );
-      let current: Batch = batch.map((record, i) => ({ ...record, [POSITION]: i }));
+      let current: Batch = batch;
       const timings: Array<SegmentResult['timings'][number]> = [];
       for (const step of stages) {
         if (current.length === 0) break;
@@ -78,11 +82,50 @@ export async function openLocalSegment(segment: SegmentSpec, plugins: readonly P
         const unused = batch.map((_, i) => i).filter((i) => !used.has(i));
         if (unused.length === sources.filter((s) => s === -1).length) for (let k = 0, u = 0; k < sources.length; k++) if (sources[k] === -1) sources[k] = unused[u++]!;
       }
-      const records = current.map((record) => {
-        const { [POSITION]: _position, ...rest } = record as DataRecord & { [POSITION]?: number };
-        return rest;
-      });
-      return { records, sources, rejected, warnings, timings };
+      return { records: current, sources, rejected, warnings, timings };
+  };
+  const run = async (batch: Batch): Promise<SegmentResult> => {
+    // Marked on copies: the caller's records are not changed.
+    const result = await runMarked(batch.map((record, i) => ({ ...record, [POSITION]: i })));
+    const records = result.records.map((record) => {
+      const { [POSITION]: _position, ...rest } = record as DataRecord & { [POSITION]?: number };
+      return rest;
+    });
+    return { ...result, records };
+  };
+  return {
+    run,
+    async runShard(task) {
+      const { records, problems } = readCsvShard(task.reader, task);
+      const rejected: Array<ShardResult['rejected'][number]> = [];
+      const warnings: SegmentProblem[] = [];
+      const timings = new Map<number, { index: number; kind: string; records: number; ms: number }>();
+      // A batch's lines are encoded as they are made: no string of the whole shard is built (it would be a
+      // large object, kept until a full collection).
+      const parts: Buffer[] = [];
+      let written = 0;
+      for (let from = 0; from < records.length; from += task.batchSize) {
+        const batch = records.slice(from, from + task.batchSize);
+        // The shard's records are this function's own, so they are marked in place (no copy), and the mark,
+        // a symbol key, never reaches the JSON.
+        for (let i = 0; i < batch.length; i++) (batch[i] as Record<symbol, unknown>)[POSITION] = i;
+        const result = await runMarked(batch);
+        for (const r of result.rejected) rejected.push({ ...r, index: r.index < 0 ? -1 : from + r.index, record: batch[r.index] ?? {} });
+        for (const w of result.warnings) warnings.push({ ...w, index: w.index < 0 ? -1 : from + w.index });
+        for (const t of result.timings) {
+          const sum = timings.get(t.index);
+          if (sum) {
+            sum.records += t.records;
+            sum.ms += t.ms;
+          } else timings.set(t.index, { ...t });
+        }
+        let text = '';
+        for (const record of result.records) text += jsonLine(record);
+        if (text.length > 0) parts.push(Buffer.from(text));
+        written += result.records.length;
+      }
+      const bytes = Buffer.concat(parts);
+      return { output: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), records: records.length, written, problems, rejected, warnings, timings: [...timings.values()] };
     },
     async dispose() {
       for (const { stage } of stages) await stage.dispose?.();

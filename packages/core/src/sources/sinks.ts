@@ -33,11 +33,16 @@ function needsReplacer(record: DataRecord): boolean {
   return false;
 }
 
+/** One record as a line of JSON Lines (with its line end): bytes as `{"base64": …}`, typed arrays as arrays, bigints as strings. */
+export function jsonLine(record: DataRecord): string {
+  return `${needsReplacer(record) ? JSON.stringify(record, recordJsonReplacer) : JSON.stringify(record)}\n`;
+}
+
 /**
  * Writes to `file` through a temporary file in the same folder, renamed into place once everything
  * is written: a reader never sees half a file, and a failed run leaves the previous file as it was.
  */
-async function atomicWrite(file: string, write: (put: (text: string | Buffer) => Promise<void>) => Promise<number>): Promise<SinkResult> {
+export async function atomicWrite(file: string, write: (put: (text: string | Buffer) => Promise<void>) => Promise<number>): Promise<SinkResult> {
   const target = path.resolve(file);
   try {
     fs.mkdirSync(path.dirname(target), { recursive: true });
@@ -94,7 +99,7 @@ export function writeJsonLines(data: DatasetSource<DataRecord> | Dataset<DataRec
     let records = 0;
     for await (const chunk of Dataset.from(data).chunks()) {
       let text = '';
-      for (const record of chunk) text += `${needsReplacer(record) ? JSON.stringify(record, recordJsonReplacer) : JSON.stringify(record)}\n`;
+      for (const record of chunk) text += jsonLine(record);
       records += chunk.length;
       // Encoded once here, rather than once to count its bytes and again by the stream.
       await put(Buffer.from(text));
