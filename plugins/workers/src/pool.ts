@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import v8 from 'node:v8';
-import { ERROR_CODES, type ErrorCode, type Executor, type SegmentResult, type SegmentRunner, type SegmentSpec, TributaryError } from '@tributary/core';
+import { ERROR_CODES, type ErrorCode, type Executor, type SegmentResult, type SegmentRunner, type SegmentSpec, type ShardResult, type ShardTask, TributaryError } from '@tributary/core';
 import type { Piscina } from 'piscina';
 
 export interface WorkerPoolOptions {
@@ -47,8 +47,17 @@ const threadFlags = (): { execArgv?: string[] } => {
   return execArgv ? { execArgv } : {};
 };
 
-type Task = { id: string; shared: SharedArrayBuffer; batch: unknown[] };
-type Answer = { result: SegmentResult; error?: undefined } | { result?: undefined; error: { code: string; message: string } };
+type Task = { id: string; shared: SharedArrayBuffer; batch: unknown[] } | { id: string; shared: SharedArrayBuffer; shard: ShardTask };
+type Answer<R> = { result: R; error?: undefined } | { result?: undefined; error: { code: string; message: string } };
+
+/** A thread's answer, or its failure as a TributaryError with the code it had there. */
+function answered<R>(answer: Answer<R>): R {
+  if (answer.error) {
+    const code = (ERROR_CODES as readonly string[]).includes(answer.error.code) ? (answer.error.code as ErrorCode) : 'STAGE_FAILED';
+    throw new TributaryError(code, { message: answer.error.message });
+  }
+  return answer.result;
+}
 
 /**
  * An executor that runs the stages which declare `worker: true` on a pool of worker threads (piscina):
@@ -104,12 +113,11 @@ export class WorkerPool implements Executor {
     const id = createHash('sha256').update(bytes).digest('hex');
     return {
       async run(batch) {
-        const answer = (await pool.run({ id, shared, batch } satisfies Task)) as Answer;
-        if (answer.error) {
-          const code = (ERROR_CODES as readonly string[]).includes(answer.error.code) ? (answer.error.code as ErrorCode) : 'STAGE_FAILED';
-          throw new TributaryError(code, { message: answer.error.message });
-        }
-        return answer.result;
+        return answered((await pool.run({ id, shared, batch } satisfies Task)) as Answer<SegmentResult>);
+      },
+      // A shard of a file is read, transformed and written as JSON Lines in the thread: only bytes cross.
+      async runShard(shard) {
+        return answered((await pool.run({ id, shared, shard } satisfies Task)) as Answer<ShardResult>);
       },
       async close() {
         // Threads drop a segment once newer ones replace it; nothing to free here.

@@ -49,8 +49,8 @@ async function open(id, shared) {
   return core.openLocalSegment(spec, await importPlugins(spec));
 }
 
-/** One task: a batch for a segment. Failures come back as data, so their codes survive the thread boundary. */
-export default async function run({ id, shared, batch }) {
+/** One task: a batch, or a shard of a file, for a segment. Failures come back as data, so their codes survive the thread boundary. */
+export default async function run({ id, shared, batch, shard }) {
   try {
     core ??= await import('@tributary/core');
   } catch (error) {
@@ -72,7 +72,8 @@ export default async function run({ id, shared, batch }) {
     }
   }
   try {
-    return { result: await (await segment).run(batch) };
+    const opened = await segment;
+    return { result: shard ? await opened.runShard(shard) : await opened.run(batch) };
   } catch (error) {
     if (segments.get(id) === segment) {
       segments.delete(id);

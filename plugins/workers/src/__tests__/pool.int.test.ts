@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Dataset, type DataRecord, RunReport, createRuntime, definePlugin, isTributaryError } from '@tributary/core';
 import { workerPool } from '@tributary/plugin-workers';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -79,5 +82,44 @@ describe('workerPool: stages rebuilt on worker threads from their plugin module,
     const error = await model.transform([{ id: 'a', text: 'x' }]).collect().then(() => undefined, (e: unknown) => e);
     expect(isTributaryError(error, 'PLUGIN_MISSING')).toBe(true);
     expect((error as Error).message).toMatch(/could not import busy-plugin from file:\/\/\/nowhere/);
+  });
+
+  it('reads a CSV file in shards on the threads: the one-pass bytes, the counts, and the stage errors', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pool-csv-'));
+    try {
+      // 5,000 rows. Every 700th text is a number (busy:digest rejects it); every 900th row has a stray
+      // third cell (the file cannot give it a column: a source problem); row 2,000 says "explode" (the stage throws).
+      const rows = Array.from({ length: 5000 }, (_, i) => (i % 700 === 3 ? `${i},${i}` : i % 900 === 5 ? `${i},"w ${i}",oops` : i === 2000 ? `${i},explode` : `${i},"${words[i % 8]}, ${i}"`));
+      const file = path.join(dir, 'in.csv');
+      fs.writeFileSync(file, `id,text\n${rows.join('\n')}\n`);
+      const specs = [digest({ rounds: 2 })];
+      const here = await createRuntime({ plugins: [busy] }).pipeline(specs).fit([]);
+      const there = await createRuntime({ plugins: [busy], executor: pool }).pipeline(specs).fit([]);
+      const one = await here.transformCsvFile(file, path.join(dir, 'one.jsonl'), { errorPolicy: 'skip' });
+      const sharded = await there.transformCsvFile(file, path.join(dir, 'sharded.jsonl'), { errorPolicy: 'skip', shardBytes: 4096 });
+      expect(sharded.mode).toBe('shards');
+      const out = fs.readFileSync(sharded.path, 'utf8');
+      expect(out).toBe(fs.readFileSync(one.path, 'utf8'));
+      const numeric = rows.filter((_, i) => i % 700 === 3).length;
+      const stray = rows.filter((_, i) => i % 700 !== 3 && i % 900 === 5).length;
+      expect([sharded.report.input, sharded.report.output, sharded.report.skipped]).toEqual([5000, 5000 - numeric - stray - 1, numeric + stray + 1]);
+      // A line checked against the definition: row 10's text digested twice.
+      const line10 = out.split('\n').map((l) => JSON.parse(l || 'null') as DataRecord | null).find((r) => r?.id === 10)!;
+      expect(line10).toEqual({ id: 10, text: 'stone, 10', digest: expectedDigest('stone, 10', 2) });
+      // Under fail, the first problem stops the run with the same error as one pass: row 5's stray cell, on line 7.
+      const failed = (model: typeof here) => model.transformCsvFile(file, path.join(dir, 'failed.jsonl'), { shardBytes: 4096 }).then(() => undefined, (e: unknown) => e);
+      const [oneError, shardError] = [await failed(here), await failed(there)];
+      expect(isTributaryError(shardError, 'INVALID_DATA')).toBe(true);
+      expect((shardError as Error).message).toMatch(/line 7 has 3 cells/);
+      expect((shardError as Error).message).toBe((oneError as Error).message);
+      expect(fs.existsSync(path.join(dir, 'failed.jsonl'))).toBe(false);
+      // A stage's error under fail names its stage and record, as in one pass.
+      const clean = path.join(dir, 'clean.csv');
+      fs.writeFileSync(clean, `id,text\n${Array.from({ length: 3000 }, (_, i) => (i === 2400 ? `${i},explode` : `${i},w${i}`)).join('\n')}\n`);
+      const thrown = await there.transformCsvFile(clean, path.join(dir, 'clean.jsonl'), { shardBytes: 4096 }).then(() => undefined, (e: unknown) => e);
+      expect(thrown).toMatchObject({ code: 'STAGE_FAILED', stage: 'busy:digest', recordId: 2400 });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
