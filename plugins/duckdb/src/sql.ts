@@ -81,6 +81,31 @@ export function sqlError(error: unknown, what: string): TributaryError {
   return new TributaryError(code, { message: `${what} failed: ${message}`, cause: error });
 }
 
+/** Checks a query and its options before anything runs. */
+export function checkQuery(caller: string, query: unknown, options: Pick<SqlOptions, 'threads'>): void {
+  if (typeof query !== 'string' || query.trim() === '') {
+    throw new TributaryError('INVALID_PARAMS', { param: 'query', message: `${caller}() needs the query text, e.g. "SELECT * FROM read_parquet($file)".` });
+  }
+  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
+    throw new TributaryError('INVALID_PARAMS', { param: 'threads', message: `threads must be a whole number ≥ 1, got ${options.threads}.` });
+  }
+}
+
+/** An in-memory database for queries over files, or the named database read-only, with its threads. */
+export async function openDatabase(options: Pick<SqlOptions, 'database' | 'threads'>) {
+  const { DuckDBInstance } = await loadDuckDB();
+  const config: Record<string, string> = {};
+  if (options.threads) config.threads = String(options.threads);
+  if (options.database && options.database !== ':memory:') config.access_mode = 'READ_ONLY';
+  let instance;
+  try {
+    instance = await DuckDBInstance.create(options.database ?? ':memory:', config);
+  } catch (error) {
+    throw sqlError(error, `Opening the database ${options.database}`);
+  }
+  return { instance, connection: await instance.connect() };
+}
+
 /**
  * The rows of a SQL query as a Dataset, streamed in DuckDB's chunks of 2,048 rows (bounded memory for
  * any result size), re-run on every pass. Query CSV, JSON Lines and Parquet files directly
@@ -92,24 +117,10 @@ export function sqlError(error: unknown, what: string): TributaryError {
  * sql('SELECT * FROM read_csv($file) WHERE station = $station', { params: { file: 'readings.csv', station: 'n1' } })
  */
 export function sql(query: string, options: SqlOptions = {}): Dataset<DataRecord> {
-  if (typeof query !== 'string' || query.trim() === '') {
-    throw new TributaryError('INVALID_PARAMS', { param: 'query', message: 'sql() needs the query text, e.g. "SELECT * FROM read_parquet($file)".' });
-  }
-  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
-    throw new TributaryError('INVALID_PARAMS', { param: 'threads', message: `threads must be a whole number ≥ 1, got ${options.threads}.` });
-  }
+  checkQuery('sql', query, options);
   return Dataset.fromChunks(async function* () {
-    const { DuckDBInstance, JSDuckDBValueConverter } = await loadDuckDB();
-    const config: Record<string, string> = {};
-    if (options.threads) config.threads = String(options.threads);
-    if (options.database && options.database !== ':memory:') config.access_mode = 'READ_ONLY';
-    let instance;
-    try {
-      instance = await DuckDBInstance.create(options.database ?? ':memory:', config);
-    } catch (error) {
-      throw sqlError(error, `Opening the database ${options.database}`);
-    }
-    const connection = await instance.connect();
+    const { JSDuckDBValueConverter } = await loadDuckDB();
+    const { instance, connection } = await openDatabase(options);
     try {
       let result;
       try {

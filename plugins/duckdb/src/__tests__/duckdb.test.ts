@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Dataset, isTributaryError, writeCsv, writeJsonLines } from '@tributary/core';
-import { sql, writeTable } from '@tributary/plugin-duckdb';
+import { copyQuery, sql, writeTable } from '@tributary/plugin-duckdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let dir: string;
@@ -109,5 +109,54 @@ describe('writeTable → sql over Parquet: a round trip with bound parameters', 
     expect((mixed as Error).message).toMatch(/Record #1: field 'a' holds a varchar, but its column is DOUBLE/);
     expect(fs.existsSync(target)).toBe(false);
     expect(() => sql('')).toThrow(/needs the query text/);
+  });
+});
+
+describe('copyQuery: DuckDB writes a query result to a file itself', () => {
+  const csv = 'id,station,temp\n1,n1,21.5\n2,n2,35.25\n3,n1,30\n4,n3,-2\n';
+
+  it('writes JSON Lines with a derived column, the parameters bound', async () => {
+    const input = path.join(dir, 'copy-in.csv');
+    fs.writeFileSync(input, csv);
+    const out = path.join(dir, 'copy.jsonl');
+    const result = await copyQuery('SELECT id, station, temp > $limit AS hot FROM read_csv($file) WHERE station <> $skip ORDER BY id', out, { params: { file: input, limit: 30, skip: "n3' OR '1'='1" } });
+    // By hand: n3 is kept (the quote-laden value matches no station); hot is temp > 30.
+    expect(result.records).toBe(4);
+    expect(fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+      { id: 1, station: 'n1', hot: false },
+      { id: 2, station: 'n2', hot: true },
+      { id: 3, station: 'n1', hot: false },
+      { id: 4, station: 'n3', hot: false },
+    ]);
+    expect(result.bytes).toBe(fs.statSync(out).size);
+  });
+
+  it('writes Parquet that sql reads back, and CSV with a header', async () => {
+    const input = path.join(dir, 'copy-in.csv');
+    fs.writeFileSync(input, csv);
+    const parquet = path.join(dir, 'copy.parquet');
+    await copyQuery('SELECT station, avg(temp) AS mean FROM read_csv($file) GROUP BY station', parquet, { params: { file: input } });
+    // n1: (21.5 + 30) / 2 = 25.75; n2 35.25; n3 −2.
+    expect(await sql('SELECT * FROM read_parquet($file) ORDER BY station', { params: { file: parquet } }).collect()).toEqual([
+      { station: 'n1', mean: 25.75 },
+      { station: 'n2', mean: 35.25 },
+      { station: 'n3', mean: -2 },
+    ]);
+    const out = path.join(dir, 'copy.csv');
+    await copyQuery('SELECT id FROM read_csv($file) WHERE temp < 0', out, { params: { file: input } });
+    expect(fs.readFileSync(out, 'utf8')).toBe('id\n4\n');
+  });
+
+  it('a query that fails leaves the old file as it was and says why; an unknown extension asks for a format', async () => {
+    const out = path.join(dir, 'kept.jsonl');
+    fs.writeFileSync(out, 'old\n');
+    const error = await errorOf(copyQuery('SELECT nope FROM read_csv($file)', out, { params: { file: path.join(dir, 'copy-in.csv') } }));
+    expect(isTributaryError(error, 'INVALID_PARAMS')).toBe(true);
+    expect((error as Error).message).toMatch(/nope/);
+    expect(fs.readFileSync(out, 'utf8')).toBe('old\n');
+    expect(fs.readdirSync(dir).filter((f) => f.includes('.partial'))).toEqual([]);
+    const format = await errorOf(copyQuery('SELECT 1', path.join(dir, 'out.txt')));
+    expect(isTributaryError(format, 'INVALID_PARAMS')).toBe(true);
+    expect((format as Error).message).toMatch(/\.jsonl, \.csv or \.parquet/);
   });
 });
