@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type CsvOptions, type DataRecord, type Executor, type Plugin, type SourceProblem, countLines, createRuntime, csvRows, openCsvShards, openLocalSegment, readCsvShard } from '@tributary/core';
+import { type CsvOptions, type DataRecord, type Executor, type Plugin, type SourceProblem, countLines, createRuntime, csvRows, openCsvShards, openLocalSegment, readCsvShard, writeJsonLines } from '@tributary/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scale, toyPlugin } from './fixtures/toy-plugin.js';
 
@@ -123,6 +123,59 @@ describe('a CSV file read in shards gives exactly what one pass gives', () => {
     expect(got.records).toEqual(Array.from({ length: 2000 }, (_, i) => ({ id: i, v: i * 2 })));
   });
 
+  it('keeps a U+FEFF that is not the file\'s mark as text, at the start of a shard or after blank lines (as one pass does)', async () => {
+    const cases: Array<[string, CsvOptions, DataRecord[]]> = [
+      ['\n\uFEFFa,b\n1,2\n', {}, [{ '\uFEFFa': 1, b: 2 }]],
+      ['a,b\n\uFEFFx,y\n', {}, [{ a: '\uFEFFx', b: 'y' }]],
+      ['\uFEFF\uFEFF1,2\n', { header: false, columns: ['a', 'b'] }, [{ a: '\uFEFF1', b: 2 }]],
+      [`a,b\n${'1,2\n'.repeat(256)}\uFEFFx,y\n`, {}, [...Array.from({ length: 256 }, () => ({ a: 1, b: 2 })), { a: '\uFEFFx', b: 'y' }]],
+    ];
+    for (const [text, options, records] of cases) {
+      const file = write(text);
+      expect((await onePass(file, options)).records).toEqual(records);
+      expect((await sharded(file, options, 1024)).records).toEqual(records);
+    }
+  });
+
+  it('refuses a lineField that names one of the given columns, with a header or without', async () => {
+    const file = write('1,2\n');
+    const options = { header: false, columns: ['a', 'ln'], lineField: 'ln' };
+    await expect(onePass(file, options)).rejects.toMatchObject({ code: 'INVALID_PARAMS', param: 'lineField' });
+    await expect(sharded(file, options, 1024)).rejects.toMatchObject({ code: 'INVALID_PARAMS', param: 'lineField' });
+  });
+
+  it('bytes that are not UTF-8 fail with the same message either way', async () => {
+    const file = write(Buffer.from([0x61, 0x2c, 0x62, 0x0a, 0x80, 0x2c, 0xe9, 0x0a]));
+    const one = await onePass(file).then(() => undefined, (e: unknown) => e as Error);
+    const shards = await sharded(file, {}, 1024).then(() => undefined, (e: unknown) => e as Error);
+    expect(one?.message).toMatch(/is not valid utf-8 \(found from its first bytes\)/);
+    expect(shards?.message).toBe(one?.message);
+  });
+
+  it('after an over-long row whose CRLF is split between two pieces of text, the lines that follow keep their numbers', async () => {
+    // Line 2 is over the limit and ends in a CR that closes the first piece; its LF opens the second.
+    const pieces = ['a\n' + 'q'.repeat(1101) + '\r', '\nx\ny\n'];
+    const problems: SourceProblem[] = [];
+    const records = await csvRows({ name: 'split', open: async function* () { yield* pieces.map((p) => Buffer.from(p)); } }, { maxRowBytes: 1000, lineField: 'line', onProblem: (p) => problems.push(p) }).collect();
+    expect(problems.map((p) => p.line)).toEqual([2]);
+    expect(records).toEqual([{ a: 'x', line: 3 }, { a: 'y', line: 4 }]);
+  });
+
+  it('counts counted: each row the splitter gives up on counts once, and its raw text is decoded as the file is', async () => {
+    const file = write(`temp\n"€uro\n${'7\n'.repeat(40000)}`);
+    const plugins = [toyPlugin()];
+    const executor = cloningExecutor(plugins);
+    const model = await createRuntime({ plugins, executor }).pipeline([scale({ input: 'temp', output: 'y', factor: 1 })]).fit([]);
+    const deadLetterPath = path.join(dir, 'splitter.dead.jsonl');
+    const result = await model.transformCsvFile(file, path.join(dir, 'splitter.jsonl'), { csv: { maxRowBytes: 1000 }, shardBytes: 1024, errorPolicy: 'dead-letter', deadLetterPath });
+    expect(result.mode).toBe('shards');
+    // By hand: line 2 opens a quote that never closes and is over the limit; the 40,000 rows after it are read.
+    expect([result.report.input, result.report.output, result.report.deadLettered]).toEqual([40001, 40000, 1]);
+    const [dead] = fs.readFileSync(deadLetterPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; raw: string });
+    expect(dead!.line).toBe(2);
+    expect(dead!.raw.startsWith('"€uro\n7\n')).toBe(true);
+  });
+
   it('counts line breaks as the tokenizer does: CRLF once, lone CR and LF each', () => {
     expect(countLines(Buffer.from('a\r\nb\nc\rd\r\n\r\n'))).toBe(5);
     expect(countLines(Buffer.from('no break'))).toBe(0);
@@ -213,5 +266,27 @@ describe('PipelineModel.transformCsvFile', () => {
     expect(result.mode).toBe('one-pass');
     expect(result.reason).toMatch(/UTF-16/);
     expect(fs.readFileSync(result.path, 'utf8')).toBe('{"id":1,"x":2,"y":6}\n');
+  });
+});
+
+describe('PipelineModel.transformToJsonLines', () => {
+  it('on an executor that serialises: the bytes of writeJsonLines(model.transform(…)), inputs that are no records rejected and counted', async () => {
+    const plugins = [toyPlugin()];
+    const input: unknown[] = Array.from({ length: 500 }, (_, i) => (i === 17 ? ['not', 'a record'] : i % 45 === 2 ? { x: 'two' } : { id: `r${i}`, x: i }));
+    const here = await createRuntime({ plugins }).pipeline([scale({ input: 'x', output: 'y', factor: 2 })]).fit([]);
+    const executor = cloningExecutor(plugins);
+    const there = await createRuntime({ plugins, executor }).pipeline([scale({ input: 'x', output: 'y', factor: 2 })]).fit([]);
+    const expected = path.join(dir, 'records-one.jsonl');
+    await writeJsonLines(here.transform(input as object[], { errorPolicy: 'skip' }), expected);
+    const result = await there.transformToJsonLines(input as object[], path.join(dir, 'records-shards.jsonl'), { errorPolicy: 'skip', recordsPerShard: 32 });
+    expect(result.mode).toBe('shards');
+    expect(executor.shards).toBe(Math.ceil(500 / 32));
+    expect(fs.readFileSync(result.path, 'utf8')).toBe(fs.readFileSync(expected, 'utf8'));
+    // By hand: item 17 is an array; every 45th from the 3rd has text for x (rejected by toy:scale) and no id.
+    const textual = input.filter((r, i) => i !== 17 && i % 45 === 2).length;
+    expect([result.report.input, result.report.output, result.report.skipped]).toEqual([500, 500 - 1 - textual, 1 + textual]);
+    // A rejected record without an id is named by its input position, as in one pass.
+    const under = await there.transformToJsonLines(input.filter((_, i) => i !== 17) as object[], path.join(dir, 'failed.jsonl'), { recordsPerShard: 32 }).then(() => undefined, (e: unknown) => e);
+    expect(under).toMatchObject({ code: 'INVALID_RECORD', stage: 'toy:scale', recordId: 2 });
   });
 });

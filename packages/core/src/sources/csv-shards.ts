@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { TributaryError } from '../errors/tributary-error.js';
 import type { DataRecord } from '../record/record.js';
 import { type CsvOptions, CsvRecordReader, checkCsvOptions, csvColumns } from './csv.js';
-import { createDecoder, sniffEncoding } from './decode.js';
+import { createDecoder, decodeLoosely, sniffEncoding } from './decode.js';
 import { type SourceProblem, checkFile } from './text-sources.js';
 
 /**
@@ -25,6 +25,8 @@ export interface CsvShardReader {
   readonly columns: readonly string[];
   /** The encoding the bytes are in (`utf-8`, or a single-byte one such as `windows-1252`). */
   readonly encoding: string;
+  /** True when the encoding was found from the file's first bytes (`encoding: 'auto'`). */
+  readonly detected: boolean;
   /** The CSV options that shape records (all plain data): delimiter, quote, numbers, lineField, maxRowBytes. */
   readonly options: Pick<CsvOptions, 'delimiter' | 'quote' | 'numbers' | 'lineField' | 'maxRowBytes'>;
 }
@@ -185,7 +187,8 @@ export async function openCsvShards(file: string, options: CsvOptions, shardByte
   try {
     await readMore(Math.max(shardBytes, 64 * 1024));
     let encoding = (options.encoding ?? 'auto').toLowerCase();
-    if (encoding === 'auto') encoding = sniffEncoding(pending);
+    const detected = encoding === 'auto';
+    if (detected) encoding = sniffEncoding(pending);
     if (encoding === 'utf8') encoding = 'utf-8';
     if (encoding !== 'utf-8' && !SINGLE_BYTE.test(encoding)) {
       await handle.close();
@@ -207,7 +210,7 @@ export async function openCsvShards(file: string, options: CsvOptions, shardByte
           end = scanner.scan(pending, 0, done, true).end;
         }
         if (end < 0) end = pending.length;
-        const decoder = createDecoder(encoding, file);
+        const decoder = createDecoder(encoding, file, { keepBom: true, detected });
         headerReader.write(decoder.write(pending.subarray(0, end)) + decoder.end());
         // Whole rows only were written: ending here reads a row that ends in a lone CR at once.
         headerReader.end();
@@ -217,12 +220,12 @@ export async function openCsvShards(file: string, options: CsvOptions, shardByte
         if (!found && done && pending.length === 0) {
           // Nothing but blank lines: no columns, no records, as one pass reads it.
           await handle.close();
-          return { reader: { name: file, columns: [], encoding, options: readerOptions(options) }, async *shards() {} };
+          return { reader: { name: file, columns: [], encoding, detected, options: readerOptions(options) }, async *shards() {} };
         }
       }
       columns = [...found];
     }
-    const reader: CsvShardReader = { name: file, columns, encoding, options: readerOptions(options) };
+    const reader: CsvShardReader = { name: file, columns, encoding, detected, options: readerOptions(options) };
     let index = 0;
     /** The first `end` bytes of what is read, as the next shard. */
     const cutAt = (end: number): CsvShard => {
@@ -260,7 +263,7 @@ export async function openCsvShards(file: string, options: CsvOptions, shardByte
               continue;
             }
             // Longer than the limit: the row is left out and reading goes on at the next line, as csvRows does.
-            yield { problem: { code: 'INVALID_DATA', source: file, line, message: `${file}, line ${line}: the row is longer than ${maxRowBytes} bytes (an unclosed quote, or the wrong delimiter or line ends?). The row is left out and reading goes on at the next line.`, raw: pending.subarray(0, 200).toString('latin1') } };
+            yield { problem: { code: 'INVALID_DATA', source: file, line, message: `${file}, line ${line}: the row is longer than ${maxRowBytes} bytes (an unclosed quote, or the wrong delimiter or line ends?). The row is left out and reading goes on at the next line.`, raw: decodeLoosely(pending.subarray(0, 200), encoding) } };
             let next = lineEnd(pending, 0, done);
             while (next < 0 && !done) {
               pending = pending.subarray(pending.length - 1);
@@ -290,7 +293,8 @@ function readerOptions(options: CsvOptions): CsvShardReader['options'] {
 /** The records and problems of one shard, exactly as reading the whole file gives them for those rows. */
 export function readCsvShard(reader: CsvShardReader, shard: Pick<CsvShard, 'bytes' | 'firstLine'>): { records: DataRecord[]; problems: SourceProblem[] } {
   const records = new CsvRecordReader(reader.name, { ...reader.options, encoding: reader.encoding }, { names: reader.columns, firstLine: shard.firstLine });
-  const decoder = createDecoder(reader.encoding, reader.name);
+  // The file's byte-order mark was dropped where it was read; a U+FEFF here is text, as one pass reads it.
+  const decoder = createDecoder(reader.encoding, reader.name, { keepBom: true, detected: reader.detected });
   // Decoded a piece at a time: text below V8's large-object size lives and dies in the young generation,
   // where a shard's text is freed at once; one string of the whole shard would wait for a full collection.
   for (let at = 0; at < shard.bytes.length; at += TEXT_PIECE) records.write(decoder.write(shard.bytes.subarray(at, at + TEXT_PIECE)));

@@ -61,6 +61,8 @@ export class CsvTokenizer {
   private line = 1;
   /** Set while the rest of an over-long line is being dropped from the chunks that follow. */
   private skipping = false;
+  /** Set when a dropped line ended in a CR that closed the text: its LF may start the next. */
+  private afterCR = false;
   private readonly delimiter: number;
   private readonly quote: number;
   private readonly quoteChar: string;
@@ -82,10 +84,17 @@ export class CsvTokenizer {
 
   /** Reads the rows that `text` completes; an unfinished last row waits for the next call. */
   write(text: string): void {
+    // A dropped line that ended in a CR at the very end of the last text: an LF starting this one is the
+    // rest of its CRLF, not a line of its own.
+    if (this.afterCR) {
+      this.afterCR = false;
+      if (text.charCodeAt(0) === LF) text = text.slice(1);
+    }
     if (this.skipping) {
       const next = lineEnd(text, 0);
       if (next < 0) return;
       this.skipping = false;
+      this.afterCR = next === text.length && text.charCodeAt(next - 1) === CR;
       text = text.slice(next);
     }
     // An unfinished row is parsed again from its start: only once the text that arrived since is as long
@@ -104,6 +113,7 @@ export class CsvTokenizer {
       this.problem(this.rest, 0, `the row is longer than ${this.options.maxRowChars} characters (an unclosed quote, or the wrong delimiter or line ends?)`);
       const next = lineEnd(this.rest, 0);
       const after = next < 0 ? '' : this.rest.slice(next);
+      this.afterCR = next === this.rest.length && this.rest.charCodeAt(next - 1) === CR;
       this.line++;
       this.skipping = next < 0;
       this.rest = '';

@@ -283,7 +283,8 @@ export class CsvRecordReader {
     const maxRowChars = checkCsvOptions(options);
     const delimiter = options.delimiter ?? ',';
     if (from.names) this.start([...from.names]);
-    else if (options.header === false) this.start(columnNames(options.columns!));
+    // Checked as a header's names are: lineField must not overwrite one of the columns.
+    else if (options.header === false) this.start(csvColumns(name, options.columns!, options));
     this.tokenizer = new CsvTokenizer(
       { delimiter, quote: options.quote ?? '"', maxRowChars, ...(from.firstLine === undefined ? {} : { firstLine: from.firstLine }) },
       (row) => {

@@ -47,26 +47,34 @@ export function sniffEncoding(head: Uint8Array): 'utf-8' | 'utf-16le' | 'utf-16b
   return 'utf-8';
 }
 
-function nativeDecoder(encoding: string): ChunkDecoder {
-  // fatal: bytes that are not in the encoding throw instead of becoming U+FFFD; the BOM is dropped.
-  const decoder = new TextDecoder(encoding, { fatal: true });
+function nativeDecoder(encoding: string, keepBom = false): ChunkDecoder {
+  // fatal: bytes that are not in the encoding throw instead of becoming U+FFFD; the BOM is dropped unless kept.
+  const decoder = new TextDecoder(encoding, { fatal: true, ignoreBOM: keepBom });
   return { encoding, write: (bytes) => decoder.decode(bytes, { stream: true }), end: () => decoder.decode() };
 }
 
+export interface DecoderOptions {
+  /** Keep a U+FEFF at the start as text (a part of a file whose mark was read already). */
+  readonly keepBom?: boolean;
+  /** The encoding was found from the file's first bytes (`auto`), for the error message. */
+  readonly detected?: boolean;
+}
+
 /** A decoder for `encoding`; `auto` chooses at the first chunk. `name` is for the error message. */
-export function createDecoder(encoding: TextEncoding, name: string): ChunkDecoder {
+export function createDecoder(encoding: TextEncoding, name: string, options: DecoderOptions = {}): ChunkDecoder {
   checkEncoding(encoding);
   let inner: ChunkDecoder | undefined;
+  const keepBom = options.keepBom === true;
   const open = (first: Uint8Array): ChunkDecoder => {
-    if (encoding === 'auto') return nativeDecoder(sniffEncoding(first));
-    if (NATIVE.has(encoding.toLowerCase())) return nativeDecoder(encoding.toLowerCase().replace(/^utf(?=\d)/, 'utf-'));
-    const decoder = iconv.getDecoder(encoding, { stripBOM: true });
+    if (encoding === 'auto') return nativeDecoder(sniffEncoding(first), keepBom);
+    if (NATIVE.has(encoding.toLowerCase())) return nativeDecoder(encoding.toLowerCase().replace(/^utf(?=\d)/, 'utf-'), keepBom);
+    const decoder = iconv.getDecoder(encoding, { stripBOM: !keepBom });
     return { encoding, write: (bytes) => decoder.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)), end: () => decoder.end() ?? '' };
   };
   const fail = (error: unknown): never => {
     const used = inner?.encoding ?? encoding;
     throw new TributaryError('INVALID_DATA', {
-      message: `${name} is not valid ${used}${encoding === 'auto' ? ' (found from its first bytes)' : ''}. If it was saved in a legacy encoding, name it: encoding 'windows-1252' for most Western European Windows exports, 'latin1', 'shift_jis', …`,
+      message: `${name} is not valid ${used}${encoding === 'auto' || options.detected ? ' (found from its first bytes)' : ''}. If it was saved in a legacy encoding, name it: encoding 'windows-1252' for most Western European Windows exports, 'latin1', 'shift_jis', …`,
       details: { source: name, encoding: used },
       cause: error,
     });
@@ -103,4 +111,10 @@ export function createDecoder(encoding: TextEncoding, name: string): ChunkDecode
       }
     },
   };
+}
+
+/** Bytes as text for a message or a dead-letter line: never throws (a character cut at the end becomes U+FFFD). */
+export function decodeLoosely(bytes: Uint8Array, encoding: string): string {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return NATIVE.has(encoding.toLowerCase()) ? new TextDecoder(encoding.toLowerCase().replace(/^utf(?=\d)/, 'utf-')).decode(buffer) : iconv.decode(buffer, encoding);
 }
