@@ -74,7 +74,7 @@ export type { PredictionsResult, WritePredictionsOptions } from './pipeline/pred
 export type { SourceProblemsOptions } from './pipeline/source-problems.js';
 export { Pipeline } from './pipeline/pipeline.js';
 export { PipelineModel } from './pipeline/pipeline-model.js';
-export type { TransformCsvFileOptions, TransformCsvFileResult } from './pipeline/pipeline-model.js';
+export type { TransformCsvFileOptions, TransformCsvFileResult, TransformToJsonLinesOptions } from './pipeline/pipeline-model.js';
 export type { FittedStage, GateOutcome, PipelineSchema, Prediction, PredictionError, SaveOptions } from './pipeline/pipeline-model.js';
 export { RunReport } from './pipeline/run-report.js';
 export type { RejectionSample, StageTiming } from './pipeline/run-report.js';

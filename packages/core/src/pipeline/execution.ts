@@ -5,9 +5,8 @@ import { type ErrorCode, TributaryError, toTributaryError } from '../errors/trib
 import { assertKnownKeys } from '../params/closest.js';
 import { type Batch, type DataRecord, recordId, recordJsonReplacer } from '../record/record.js';
 import type { Model, ModelState, Stage, StageContext, StageDefinition, StageFields } from '../stage/stage.js';
-import type { CsvShard, CsvShardSource } from '../sources/csv-shards.js';
 import type { SourceProblem } from '../sources/text-sources.js';
-import type { SegmentResult, SegmentRunner, SegmentSpec, ShardResult } from './executor.js';
+import type { SegmentResult, SegmentRunner, SegmentSpec, ShardResult, ShardTask } from './executor.js';
 import { sourceProblemsTo } from './source-problems.js';
 import type { PipelineHost, PluginRef } from './host.js';
 import { RunReport } from './run-report.js';
@@ -344,20 +343,21 @@ export class Execution {
   }
 
   /**
-   * Runs a file's shards through an opened segment, at most the executor's concurrency at once, and hands
-   * each shard's JSON Lines to `put` in file order. What comes back is accounted here as for any run:
-   * rows the file could not give and records the stages rejected go through this run's policy (fail,
-   * skip, dead-letter) and its report, so input = output + skipped + dead-lettered.
+   * Runs shards through an opened segment, at most the executor's concurrency at once, and hands each
+   * shard's JSON Lines to `put` in order. What comes back is accounted here as for any run: rows a file
+   * could not give and records the stages rejected go through this run's policy (fail, skip, dead-letter)
+   * and its report, so input = output + skipped + dead-lettered. `first` is the input position of a
+   * task's first record, where the caller knows it (records), for errors about records without an id.
    */
-  async writeShards(runner: SegmentRunner, source: CsvShardSource, put: (bytes: Uint8Array) => Promise<void>): Promise<number> {
+  async writeShards(runner: SegmentRunner, work: AsyncIterable<{ task: ShardTask; first?: number } | { problem: SourceProblem }>, what: string, put: (bytes: Uint8Array) => Promise<void>): Promise<number> {
     const policy = this.policy;
     const onProblem = sourceProblemsTo({ report: this.report, errorPolicy: policy, ...(this.deadLetterPath === undefined ? {} : { deadLetterPath: this.deadLetterPath }), events: this.host.events });
     const problem = (p: SourceProblem) => {
       if (!onProblem) throw new TributaryError(p.code, { message: p.message, details: { source: p.source, ...(p.line === undefined ? {} : { line: p.line }) } });
       onProblem(p);
     };
-    const commit = async (result: ShardResult) => {
-      const base = this.report.input;
+    const commit = async (result: ShardResult, first: number | undefined) => {
+      const base = first ?? this.report.input;
       this.report.input += result.records;
       for (const p of result.problems) problem(p);
       for (const timing of result.timings) this.report.time(timing.index, timing.kind, 'transform', timing.ms, timing.records);
@@ -371,25 +371,23 @@ export class Execution {
       if (result.output.byteLength > 0) await put(result.output);
       return result.written;
     };
-    const inFlight: Array<Promise<ShardResult | { problem: SourceProblem }>> = [];
+    type Done = { result: ShardResult; first: number | undefined } | { problem: SourceProblem };
+    const inFlight: Array<Promise<Done>> = [];
     const limit = Math.max(1, this.host.executor!.concurrency);
     let written = 0;
     const settle = async () => {
       const next = await inFlight.shift()!;
-      if ('problem' in next) {
-        this.report.input++;
-        problem(next.problem);
-      } else written += await commit(next);
+      // A row the splitter gave up on counts as input where the policy takes it (sourceProblemsTo), once.
+      if ('problem' in next) problem(next.problem);
+      else written += await commit(next.result, next.first);
     };
     try {
-      for await (const item of source.shards()) {
+      for await (const item of work) {
         if ('problem' in item) inFlight.push(Promise.resolve(item));
         else {
-          const shard = item as CsvShard;
-          // Its own copy of exactly its bytes: a view of the read buffer would carry the whole buffer to the worker.
-          const task = runner.runShard!({ reader: source.reader, bytes: shard.bytes.slice(), firstLine: shard.firstLine, batchSize: this.batchSize });
-          task.catch(() => undefined);
-          inFlight.push(task);
+          const running = runner.runShard!(item.task).then((result) => ({ result, first: item.first }));
+          running.catch(() => undefined);
+          inFlight.push(running);
         }
         while (inFlight.length >= limit) await settle();
       }
@@ -397,9 +395,35 @@ export class Execution {
     } catch (error) {
       // The shards still running are awaited, so none writes or fails after the run is over.
       await Promise.allSettled(inFlight);
-      throw toTributaryError(error, 'STAGE_FAILED', { message: `The ${this.host.executor!.name} executor failed on a shard of ${source.reader.name}` });
+      throw toTributaryError(error, 'STAGE_FAILED', { message: `The ${this.host.executor!.name} executor failed on a shard of ${what}` });
     }
     return written;
+  }
+
+  /**
+   * The records of `data` as shards of `size` records for writeShards, each with its first input position.
+   * Items that are not records are rejected here under the run's policy, as a run in this thread rejects them.
+   */
+  async *recordShards(data: Dataset<unknown>, size: number): AsyncGenerator<{ task: ShardTask; first: number }> {
+    let position = 0;
+    for await (const batch of data.batch(size)) {
+      const first = position;
+      const records: DataRecord[] = [];
+      for (const [i, item] of batch.entries()) {
+        if (typeof item === 'object' && item !== null && !Array.isArray(item)) {
+          records.push(item as DataRecord);
+          continue;
+        }
+        // Counted as input where the shards are, so the report still adds up.
+        this.report.input++;
+        const error = new TributaryError('INVALID_RECORD', { recordId: first + i, message: `Input #${first + i} is ${Array.isArray(item) ? 'an array' : typeof item}, not a record: records are objects such as { text: '…' }.` });
+        if (this.policy === 'fail') throw error;
+        this.reject('(input)', { value: item }, error);
+      }
+      position += batch.length;
+      // Positions of the records sent are not contiguous when an item was left out; errors then name ids or the shard's first position.
+      if (records.length > 0) yield { task: { records, batchSize: this.batchSize }, first };
+    }
   }
 
   /** Streams `data` through `stages`, batch by batch, counting input and output as asked. */

@@ -42,17 +42,13 @@ export interface SegmentResult {
 }
 
 /**
- * A shard of a file for a segment to read, transform and write where it runs, so that neither the records
- * nor their JSON cross back to the caller one by one: whole rows of a CSV file, how to read them, and
- * the records per batch. Plain data.
+ * Work for a segment to run and serialise where it runs, so that the output records never cross back to
+ * the caller one by one: whole rows of a CSV file to read (`reader`, `bytes`, `firstLine`), or records
+ * already read (`records`); and the records per batch. Plain data.
  */
-export interface ShardTask {
-  readonly reader: CsvShardReader;
-  readonly bytes: Uint8Array;
-  /** The file line the shard's first row starts on (for problems and `lineField`). */
-  readonly firstLine: number;
-  readonly batchSize: number;
-}
+export type ShardTask =
+  | { readonly reader: CsvShardReader; readonly bytes: Uint8Array; /** The file line the shard's first row starts on (for problems and `lineField`). */ readonly firstLine: number; readonly batchSize: number }
+  | { readonly records: Batch; readonly batchSize: number };
 
 /** What a segment made of a shard: the JSON Lines of its output records, in order, and the rest as data. */
 export interface ShardResult {

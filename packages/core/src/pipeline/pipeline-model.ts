@@ -5,11 +5,13 @@ import { TributaryError } from '../errors/tributary-error.js';
 import type { Batch, DataRecord } from '../record/record.js';
 import type { JsonObject, Model, Stage, StageDefinition, StageSpec } from '../stage/stage.js';
 import { type CsvOptions, csvRows } from '../sources/csv.js';
-import { openCsvShards, unshardable } from '../sources/csv-shards.js';
+import { type CsvShardSource, openCsvShards, unshardable } from '../sources/csv-shards.js';
 import { type SinkResult, atomicWrite, writeJsonLines } from '../sources/sinks.js';
 import { Execution, type ExecutionOptions, type RunnableStage, remoteStage } from './execution.js';
 import { RunReport } from './run-report.js';
 import { sourceProblemsTo } from './source-problems.js';
+import type { ShardTask } from './executor.js';
+import type { SourceProblem } from '../sources/text-sources.js';
 import type { PipelineHost, PluginRef } from './host.js';
 
 export interface TransformCsvFileOptions extends Omit<ExecutionOptions, 'concurrency'> {
@@ -17,6 +19,20 @@ export interface TransformCsvFileOptions extends Omit<ExecutionOptions, 'concurr
   readonly csv?: Omit<CsvOptions, 'onProblem'>;
   /** About how many bytes of the file each shard holds when the runtime's executor reads it in parallel. Default 256 KiB. */
   readonly shardBytes?: number;
+}
+
+export interface TransformToJsonLinesOptions extends Omit<ExecutionOptions, 'concurrency'> {
+  /** Records handed to a worker at once when the executor serialises the output; default 256. */
+  readonly recordsPerShard?: number;
+}
+
+/** A CSV file's shards as tasks for Execution.writeShards. */
+async function* csvShardTasks(source: CsvShardSource, batchSize: number): AsyncGenerator<{ task: ShardTask } | { problem: SourceProblem }> {
+  for await (const item of source.shards()) {
+    if ('problem' in item) yield item;
+    // Its own copy of exactly its bytes: a view of the read buffer would carry the whole buffer to the worker.
+    else yield { task: { reader: source.reader, bytes: item.bytes.slice(), firstLine: item.firstLine, batchSize } };
+  }
 }
 
 export interface TransformCsvFileResult extends SinkResult {
@@ -165,6 +181,40 @@ export class PipelineModel {
   }
 
   /**
+   * Runs every stage over `data` and writes the outputs to a JSON Lines file, in input order, atomically:
+   * `writeJsonLines(model.transform(data), output)`, with every record accounted for in the report. With an
+   * executor whose workers serialise (`workerPool`, `processPool`) and stages that all run there, each
+   * worker writes the lines of the records it transformed and only bytes come back, so the caller's thread
+   * neither rebuilds the output records nor serialises them; the file is the same, byte for byte.
+   */
+  async transformToJsonLines(data: DatasetSource<object> | Dataset<object>, output: string, options: TransformToJsonLinesOptions = {}): Promise<TransformCsvFileResult> {
+    const { recordsPerShard = 256, ...rest } = options;
+    if (!(Number.isInteger(recordsPerShard) && recordsPerShard >= 1)) throw new TributaryError('INVALID_PARAMS', { param: 'recordsPerShard', message: `recordsPerShard must be a whole number ≥ 1; got ${String(recordsPerShard)}.` });
+    const report = rest.report ?? new RunReport();
+    const execution = new Execution(this.host, { ...rest, report }, 'fail');
+    const stages = this.runnable();
+    const reason = this.shardsRefused(stages);
+    const runner = reason ? undefined : await execution.openShardRunner(stages);
+    if (runner) {
+      try {
+        const written = await atomicWrite(output, (put) => execution.writeShards(runner, execution.recordShards(Dataset.from(data as DatasetSource<object>), recordsPerShard), 'the records', (bytes) => put(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))));
+        return { ...written, report, mode: 'shards' };
+      } finally {
+        await runner.close();
+      }
+    }
+    const written = await writeJsonLines(this.transform(data, { ...rest, report }), output);
+    return { ...written, report, mode: 'one-pass', reason: reason ?? `the ${this.host.executor!.name} executor takes batches, not shards` };
+  }
+
+  /** Why this model's stages cannot run in shards on the executor, or undefined when they can. */
+  private shardsRefused(stages: readonly RunnableStage[]): string | undefined {
+    if (!this.host.executor) return 'the runtime has no executor';
+    const local = stages.find((s) => !s.remote);
+    return local ? `stage ${local.kind} runs only in the calling thread` : undefined;
+  }
+
+  /**
    * Reads a CSV file, runs every stage over its records and writes them to a JSON Lines file, in file
    * order, atomically. With an executor whose workers can read files (`workerPool`) and stages that all
    * run there, the file is cut into shards of whole rows, each read, transformed and serialised on a
@@ -177,14 +227,14 @@ export class PipelineModel {
     const report = rest.report ?? new RunReport();
     const execution = new Execution(this.host, { ...rest, report }, 'fail');
     const stages = this.runnable();
-    let reason = !this.host.executor ? 'the runtime has no executor' : stages.find((s) => !s.remote) ? `stage ${stages.find((s) => !s.remote)!.kind} runs only in the calling thread` : unshardable(csv);
+    let reason = this.shardsRefused(stages) ?? unshardable(csv);
     const runner = reason ? undefined : await execution.openShardRunner(stages);
     if (!reason && !runner) reason = `the ${this.host.executor!.name} executor takes batches, not shards of files`;
     if (runner) {
       try {
         const source = await openCsvShards(input, csv, shardBytes);
         if (source) {
-          const written = await atomicWrite(output, async (put) => execution.writeShards(runner, source, (bytes) => put(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))));
+          const written = await atomicWrite(output, (put) => execution.writeShards(runner, csvShardTasks(source, execution.batchSize), input, (bytes) => put(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))));
           return { ...written, report, mode: 'shards' };
         }
         reason = `${input} is UTF-16 or in an encoding whose bytes are not ASCII below 0x80`;
