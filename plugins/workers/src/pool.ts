@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import os from 'node:os';
-import v8 from 'node:v8';
-import { ERROR_CODES, type ErrorCode, type Executor, type SegmentResult, type SegmentRunner, type SegmentSpec, type ShardResult, type ShardTask, TributaryError } from '@tributary/core';
+import { type Executor, type SegmentResult, type SegmentRunner, type SegmentSpec, type ShardResult, type ShardTask, TributaryError } from '@tributary/core';
+import { type Answer, answered, segmentId, threadFlags } from './shared.js';
 import type { Piscina } from 'piscina';
 
 export interface WorkerPoolOptions {
@@ -22,42 +21,7 @@ export interface WorkerPoolOptions {
   readonly youngGenerationMb?: number;
 }
 
-/**
- * The process's Node flags for the threads, less the workspace's source condition: a thread runs plain
- * Node, which loads the packages' built JavaScript, never their TypeScript sources.
- */
-function workerExecArgv(): string[] | undefined {
-  const out: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    if ((flag === '--conditions' || flag === '-C') && argv[i + 1] === SOURCE_CONDITION) {
-      i++;
-      continue;
-    }
-    if (flag === `--conditions=${SOURCE_CONDITION}` || flag === `-C=${SOURCE_CONDITION}`) continue;
-    out.push(flag);
-  }
-  // Unchanged, the threads inherit the flags as Node passes them (it leaves out the process-wide V8 ones).
-  return out.length === argv.length ? undefined : out;
-}
-const SOURCE_CONDITION = '@tributary/source';
-const threadFlags = (): { execArgv?: string[] } => {
-  const execArgv = workerExecArgv();
-  return execArgv ? { execArgv } : {};
-};
-
 type Task = { id: string; shared: SharedArrayBuffer; batch: unknown[] } | { id: string; shared: SharedArrayBuffer; shard: ShardTask };
-type Answer<R> = { result: R; error?: undefined } | { result?: undefined; error: { code: string; message: string } };
-
-/** A thread's answer, or its failure as a TributaryError with the code it had there. */
-function answered<R>(answer: Answer<R>): R {
-  if (answer.error) {
-    const code = (ERROR_CODES as readonly string[]).includes(answer.error.code) ? (answer.error.code as ErrorCode) : 'STAGE_FAILED';
-    throw new TributaryError(code, { message: answer.error.message });
-  }
-  return answer.result;
-}
 
 /**
  * An executor that runs the stages which declare `worker: true` on a pool of worker threads (piscina):
@@ -104,13 +68,10 @@ export class WorkerPool implements Executor {
 
   async open(segment: SegmentSpec): Promise<SegmentRunner> {
     const pool = await this.piscina();
-    const bytes = v8.serialize(segment);
+    const { bytes, id } = segmentId(segment);
     // Shared, so every task carries the segment by reference and a thread reads it once.
     const shared = new SharedArrayBuffer(bytes.byteLength);
     new Uint8Array(shared).set(bytes);
-    // Named by its content: a later run of the same model finds the segment already built in each thread,
-    // with whatever its stages keep warm (a stemmer's memo, a loaded vocabulary).
-    const id = createHash('sha256').update(bytes).digest('hex');
     return {
       async run(batch) {
         return answered((await pool.run({ id, shared, batch } satisfies Task)) as Answer<SegmentResult>);

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Dataset, type DataRecord, RunReport, createRuntime, definePlugin, isTributaryError } from '@tributary/core';
-import { workerPool } from '@tributary/plugin-workers';
+import { Dataset, type DataRecord, RunReport, createRuntime, definePlugin, isTributaryError, writeJsonLines } from '@tributary/core';
+import { type ProcessPool, type WorkerPool, processPool, workerPool } from '@tributary/plugin-workers';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error a plain JavaScript module (worker threads import it as it is); its shape is used loosely here.
 import { busy, digest, thread, vocab } from './fixtures/busy-plugin.mjs';
@@ -18,11 +18,14 @@ function expectedDigest(text: string, rounds: number): string {
 const words = ['river', 'delta', 'stone', 'water', 'basin', 'flow', 'tide', 'marsh'];
 const records: DataRecord[] = Array.from({ length: 120 }, (_, i) => ({ id: `r${i}`, text: `${words[i % 8]} ${words[(i * 3) % 8]} ${words[(i * 5) % 8]}`, cost: i < 8 ? 400 : 0 }));
 
-const pool = workerPool({ threads: 2 });
-afterAll(() => pool.close());
+const pools: Array<[string, WorkerPool | ProcessPool]> = [
+  ['workerPool: stages rebuilt on worker threads', workerPool({ threads: 2 })],
+  ['processPool: stages rebuilt in worker processes', processPool({ processes: 2 })],
+];
+afterAll(() => Promise.all(pools.map(([, pool]) => pool.close())));
 
-describe('workerPool: stages rebuilt on worker threads from their plugin module, params and state', () => {
-  it('gives the in-process output, in input order, though the first batches take longest, and runs on two threads', async () => {
+describe.each(pools)('%s from their plugin module, params and state', (_name, pool) => {
+  it('gives the in-process output, in input order, though the first batches take longest, and runs on two workers', async () => {
     const specs = [digest({ rounds: 20 }), vocab({})];
     const here = await createRuntime({ plugins: [busy] }).pipeline(specs).fit(records.slice(0, 40));
     const pooled = await createRuntime({ plugins: [busy], executor: pool }).pipeline([...specs, thread({})]).fit(records.slice(0, 40));
@@ -35,9 +38,9 @@ describe('workerPool: stages rebuilt on worker threads from their plugin module,
     expect(out[3]!.digest).toBe(expectedDigest(records[3]!.text as string, 420));
     // The vocabulary was fitted here on words longer than 3 letters of the first 40 records ('flow' and 'tide' are not): its state reached the threads.
     expect(out[0]!.known).toBe((records[0]!.text as string).split(' ').filter((w) => w.length > 3).length);
-    const threads = new Set(out.map((r) => r.thread));
-    expect([...threads].every((t) => typeof t === 'number' && t > 0)).toBe(true);
-    expect(threads.size).toBe(2);
+    const workers = new Set(out.map((r) => r.thread));
+    expect(workers.has(`${process.pid}:0`)).toBe(false);
+    expect(workers.size).toBe(2);
   });
 
   it('holds a bounded number of records in flight, whatever the input size', async () => {
@@ -84,7 +87,7 @@ describe('workerPool: stages rebuilt on worker threads from their plugin module,
     expect((error as Error).message).toMatch(/could not import busy-plugin from file:\/\/\/nowhere/);
   });
 
-  it('reads a CSV file in shards on the threads: the one-pass bytes, the counts, and the stage errors', async () => {
+  it('reads a CSV file in shards on the workers: the one-pass bytes, the counts, and the stage errors', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pool-csv-'));
     try {
       // 5,000 rows. Every 700th text is a number (busy:digest rejects it); every 900th row has a stray
@@ -121,5 +124,74 @@ describe('workerPool: stages rebuilt on worker threads from their plugin module,
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('keeps working across more segments than a worker keeps open (each pass of cross-validation opens its own)', async () => {
+    const runtime = createRuntime({ plugins: [busy], executor: pool });
+    const models = await Promise.all(Array.from({ length: 12 }, (_, k) => runtime.pipeline([digest({ rounds: k + 1 })]).fit([])));
+    for (const round of [0, 1]) {
+      for (const [k, model] of models.entries()) {
+        const [out] = await model.transform([{ id: `m${k}-${round}`, text: 'river' }]).collect();
+        expect(out!.digest).toBe(expectedDigest('river', k + 1));
+      }
+    }
+  });
+
+  it('writes records as JSON Lines on the workers: the bytes of writeJsonLines(model.transform(…)), every record counted', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pool-jsonl-'));
+    try {
+      const input: unknown[] = records.map((r, i) => (i === 30 ? { ...r, text: 'explode' } : i === 50 ? 'not a record' : r));
+      const specs = [digest({ rounds: 3 }), vocab({})];
+      const here = await createRuntime({ plugins: [busy] }).pipeline(specs).fit(records.slice(0, 40));
+      const there = await createRuntime({ plugins: [busy], executor: pool }).pipeline(specs).fit(records.slice(0, 40));
+      const expected = path.join(dir, 'expected.jsonl');
+      const report = new RunReport();
+      await writeJsonLines(here.transform(input as object[], { errorPolicy: 'skip', report }), expected);
+      const result = await there.transformToJsonLines(input as object[], path.join(dir, 'out.jsonl'), { errorPolicy: 'skip', recordsPerShard: 16 });
+      expect(result.mode).toBe('shards');
+      expect(fs.readFileSync(result.path, 'utf8')).toBe(fs.readFileSync(expected, 'utf8'));
+      // 120 inputs: record 30 breaks the stage and item 50 is no record; the other 118 are written.
+      expect([result.report.input, result.report.output, result.report.skipped]).toEqual([120, 118, 2]);
+      expect([report.input, report.output, report.skipped]).toEqual([120, 118, 2]);
+      const line = JSON.parse(fs.readFileSync(result.path, 'utf8').split('\n')[0]!) as DataRecord;
+      expect(line.digest).toBe(expectedDigest(records[0]!.text as string, 403));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('processPool: a worker process that dies', () => {
+  it('fails the run with STAGE_FAILED naming the exit, and the next run gets a new process', async () => {
+    const pool = processPool({ processes: 1 });
+    try {
+      const model = await createRuntime({ plugins: [busy], executor: pool }).pipeline([thread({}), digest({ rounds: 1 })]).fit([]);
+      const [first] = await model.transform([{ id: 'a', text: 'x' }]).collect();
+      const pid = Number(String(first!.thread).split(':')[0]);
+      expect(pid).not.toBe(process.pid);
+      // Killed while it works on a slow batch (cost makes the digest take seconds).
+      const slow = model.transform([{ id: 'b', text: 'y', cost: 3_000_000 }]).collect();
+      setTimeout(() => process.kill(pid, 'SIGKILL'), 300);
+      const error = await slow.then(() => undefined, (e: unknown) => e);
+      expect(isTributaryError(error, 'STAGE_FAILED')).toBe(true);
+      expect((error as Error).message).toMatch(new RegExp(`pid ${pid}\\) exited on SIGKILL`));
+      const [again] = await model.transform([{ id: 'c', text: 'z' }]).collect();
+      expect(Number(String(again!.thread).split(':')[0])).not.toBe(pid);
+      expect(again!.digest).toBe(expectedDigest('z', 1));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('close() ends every process, and a closed pool refuses new work with DISPOSED', async () => {
+    const pool = processPool({ processes: 2 });
+    const model = await createRuntime({ plugins: [busy], executor: pool }).pipeline([thread({})]).fit([]);
+    const out = await model.transform(records.slice(0, 20), { batchSize: 2 }).collect();
+    const pids = [...new Set(out.map((r) => Number(String(r.thread).split(':')[0])))];
+    expect(pids).toHaveLength(2);
+    await pool.close();
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+    const error = await model.transform([{ id: 'x' }]).collect().then(() => undefined, (e: unknown) => e);
+    expect(isTributaryError(error, 'DISPOSED')).toBe(true);
   });
 });
