@@ -9,3 +9,5 @@ export type { ShardWorker, WorkerOptions } from './worker.js';
 export { cancel } from './cancel.js';
 export { deadLetters } from './dead-letters.js';
 export type { DeadLetter } from './dead-letters.js';
+export { BullmqExecutor, bullmqExecutor } from './executor.js';
+export type { BullmqExecutorOptions } from './executor.js';

@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { type DataRecord, type Logger, type Plugin, type PipelineModel, TributaryError, createRuntime, parseJsonLine, readLines, recordJsonReplacer, silentLogger } from '@tributary/core';
+import v8 from 'node:v8';
+import { type DataRecord, type LocalSegment, type Logger, type Plugin, type PipelineModel, type SegmentSpec, TributaryError, createRuntime, isTributaryError, openLocalSegment, parseJsonLine, readLines, recordJsonReplacer, silentLogger } from '@tributary/core';
 import type { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Connection, describeConnection, redisOptions } from './connection.js';
+import { type BatchAnswer, type BatchJob, batchQueueName, decode, encode, segmentKey } from './executor.js';
 import { DEFAULT_QUEUE, type ShardJob, type ShardProgress, type ShardResult, partFile, runKey } from './shard-job.js';
 
 export interface WorkerOptions {
@@ -29,16 +31,20 @@ export interface WorkerOptions {
   readonly logger?: Logger;
 }
 
-/** A running worker: `close()` finishes the shards in hand, then disconnects. */
+/** A running worker: `close()` finishes the shards and batches in hand, then disconnects. */
 export interface ShardWorker {
   readonly worker: Worker<ShardJob, ShardResult>;
+  /** Takes the batches of pipelines whose runtime uses `bullmqExecutor` on the same queue. */
+  readonly batches: Worker<BatchJob, BatchAnswer>;
   close(): Promise<void>;
 }
 
 /**
  * Starts taking shards of `runDistributed` runs from the queue: each shard's records go through the saved
  * model, and its answers are committed as one part file (written aside, then renamed into place), so a shard
- * run twice (its first worker killed) leaves one complete part, never two.
+ * run twice (its first worker killed) leaves one complete part, never two. It also takes the batches of
+ * pipelines that run on `bullmqExecutor` with the same queue: it rebuilds each segment once from the
+ * description the run stored in Redis and answers each batch with its result.
  *
  * @example
  * const worker = await startWorker({ connection: 'redis://queue-host:6379', plugins: [natural] });
@@ -116,6 +122,49 @@ export async function startWorker(options: WorkerOptions): Promise<ShardWorker> 
     return { records: entries.length, predicted, rejected };
   };
 
+  /** Segments rebuilt here, most recently used last; the least recently used are dropped past a few. */
+  const segments = new Map<string, Promise<LocalSegment>>();
+  const segmentOf = async (id: string): Promise<LocalSegment> => {
+    const open = segments.get(id);
+    if (open) {
+      segments.delete(id);
+      segments.set(id, open);
+      return open;
+    }
+    const opening = (async () => {
+      const bytes = await redis.getBuffer(segmentKey(queue, id));
+      if (!bytes) throw new TributaryError('STAGE_FAILED', { message: `The description of segment ${id.slice(0, 12)} is not in Redis (expired, or another Redis): run the pipeline again.` });
+      return openLocalSegment(v8.deserialize(bytes) as SegmentSpec, options.plugins);
+    })();
+    opening.catch(() => segments.delete(id));
+    segments.set(id, opening);
+    while (segments.size > 4) {
+      const [oldest, dropped] = segments.entries().next().value!;
+      segments.delete(oldest);
+      dropped.then((s) => s.dispose(), () => undefined);
+    }
+    return opening;
+  };
+  // A batch's failure that another run would repeat (a plugin missing here, a stage that throws) is its
+  // answer, not a retry; a worker that dies mid-batch leaves it to BullMQ's stall handling.
+  const batchProcessor = async (job: Job<BatchJob, BatchAnswer>): Promise<BatchAnswer> => {
+    try {
+      const segment = await segmentOf(job.data.segment);
+      const work = decode<{ batch: DataRecord[] } | { shard: Parameters<LocalSegment['runShard']>[0] }>(job.data.task);
+      return encode({ result: 'shard' in work ? await segment.runShard(work.shard) : await segment.run(work.batch) });
+    } catch (error) {
+      return encode({ error: { code: isTributaryError(error) ? error.code : 'STAGE_FAILED', message: error instanceof Error ? error.message : String(error) } });
+    }
+  };
+  const batches = new Worker<BatchJob, BatchAnswer>(batchQueueName(queue), batchProcessor, {
+    connection: { ...connection, maxRetriesPerRequest: null } as never,
+    concurrency: options.concurrency ?? 1,
+    ...(options.lockDuration === undefined ? {} : { lockDuration: options.lockDuration }),
+    ...(options.stalledInterval === undefined ? {} : { stalledInterval: options.stalledInterval }),
+    ...(options.maxStalledCount === undefined ? {} : { maxStalledCount: options.maxStalledCount }),
+  });
+  batches.on('error', (error: Error) => logger.warn(`Batch worker on ${describeConnection(connection)}: ${error.message}`));
+
   const worker = new Worker<ShardJob, ShardResult>(queue, processor, {
     connection: { ...connection, maxRetriesPerRequest: null } as never,
     concurrency: options.concurrency ?? 1,
@@ -125,11 +174,13 @@ export async function startWorker(options: WorkerOptions): Promise<ShardWorker> 
   });
   worker.on('error', (error: Error) => logger.warn(`Shard worker on ${describeConnection(connection)}: ${error.message}`));
   worker.on('failed', (job, error) => logger.warn(`Shard ${job?.data.shard ?? '?'} of run ${job?.data.runId ?? '?'} failed (attempt ${job?.attemptsMade ?? '?'}): ${error.message}`));
-  await worker.waitUntilReady();
+  await Promise.all([worker.waitUntilReady(), batches.waitUntilReady()]);
   return {
     worker,
+    batches,
     async close() {
-      await worker.close();
+      await Promise.all([worker.close(), batches.close()]);
+      for (const segment of segments.values()) await segment.then((s) => s.dispose(), () => undefined);
       await runtime.dispose();
       redis.disconnect();
     },

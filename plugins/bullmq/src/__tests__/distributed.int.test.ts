@@ -4,12 +4,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRuntime, isTributaryError, jsonLines, writePredictions } from '@tributary/core';
-import { cancel, deadLetters, runDistributed } from '@tributary/plugin-bullmq';
+import { RunReport, createRuntime, isTributaryError, jsonLines, writePredictions } from '@tributary/core';
+import { bullmqExecutor, cancel, deadLetters, runDistributed } from '@tributary/plugin-bullmq';
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error a plain JavaScript module (worker processes import it as it is); its shape is used loosely here.
-import { digest, echo, otherPlugin, shardPlugin } from './fixtures/shard-plugin.mjs';
+import { digest, echo, otherPlugin, pid, shardPlugin } from './fixtures/shard-plugin.mjs';
 import { type RedisServer, selfSignedCertificate, startRedis } from './redis-server.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -360,6 +360,79 @@ describe('connection settings', () => {
       expect((refused as Error).message).toMatch(/self[- ]signed certificate/);
     } finally {
       await secure.stop();
+    }
+  });
+});
+
+describe('bullmqExecutor: a pipeline whose worker stages run on worker processes through Redis', () => {
+  const records = Array.from({ length: 300 }, (_, i) => (i % 37 === 5 ? { id: `r${i}`, text: i } : { id: `r${i}`, text: `record ${i} of the river` }));
+
+  it('gives the in-process output in order, with the batches spread over two workers and the rejections counted', async () => {
+    await Promise.all([startWorkerProcess('exec'), startWorkerProcess('exec')]);
+    const executor = bullmqExecutor({ connection: redis.url, queue: 'exec', batchesInFlight: 6 });
+    try {
+      const specs = [digest({ pauseMs: 5 }), pid({})];
+      const here = await createRuntime({ plugins: [shardPlugin] }).pipeline(specs).fit([]);
+      const there = await createRuntime({ plugins: [shardPlugin], executor }).pipeline(specs).fit([]);
+      const report = new RunReport();
+      const out = await there.transform(records, { batchSize: 10, errorPolicy: 'skip', report }).collect();
+      const expected = await here.transform(records, { batchSize: 10, errorPolicy: 'skip' }).collect();
+      expect(out.map(({ pid: _pid, ...rest }) => rest)).toEqual(expected.map(({ pid: _pid, ...rest }) => rest));
+      // By hand: every 37th record from the 6th has a number for text and is rejected; the others are hashed.
+      const rejected = records.filter((_, i) => i % 37 === 5).length;
+      expect([report.input, report.output, report.skipped]).toEqual([300, 300 - rejected, rejected]);
+      expect(out[0]).toMatchObject({ id: 'r0', digest: sha12('record 0 of the river'), length: 21 });
+      const pids = new Set(out.map((r) => r.pid));
+      expect(pids.has(process.pid)).toBe(false);
+      expect(pids.size).toBe(2);
+    } finally {
+      await executor.close();
+    }
+  });
+
+  it('a worker killed with SIGKILL mid-batch: the batch is taken again after the stall timeout and used once', async () => {
+    const stall = { lockDuration: 1500, stalledInterval: 500 };
+    const first = await startWorkerProcess('exec-killed', stall);
+    const executor = bullmqExecutor({ connection: redis.url, queue: 'exec-killed', batchesInFlight: 2 });
+    try {
+      const model = await createRuntime({ plugins: [shardPlugin], executor }).pipeline([digest({ pauseMs: 300 }), pid({})]).fit([]);
+      const run = model.transform(records.slice(0, 60), { batchSize: 10, errorPolicy: 'skip' }).collect();
+      await new Promise((resolve) => setTimeout(resolve, 450));
+      first.kill('SIGKILL');
+      await startWorkerProcess('exec-killed', stall);
+      const out = await run;
+      const expected = records.slice(0, 60).filter((r) => typeof r.text === 'string');
+      expect(out.map((r) => r.id)).toEqual(expected.map((r) => r.id));
+      expect(out.every((r) => r.digest === sha12(r.text as string))).toBe(true);
+      expect(out.some((r) => r.pid !== first.pid)).toBe(true);
+    } finally {
+      await executor.close();
+    }
+  });
+
+  it('with no worker on the queue, the run fails after timeoutMs and says to start one', async () => {
+    const executor = bullmqExecutor({ connection: redis.url, queue: 'exec-nobody', timeoutMs: 1500 });
+    try {
+      const model = await createRuntime({ plugins: [shardPlugin], executor }).pipeline([digest({ pauseMs: 0 })]).fit([]);
+      const error = await model.transform(records.slice(0, 5)).collect().then(() => undefined, (e: unknown) => e);
+      expect(isTributaryError(error, 'STAGE_FAILED')).toBe(true);
+      expect((error as Error).message).toMatch(/within 1500 ms.*tributary worker --redis/);
+    } finally {
+      await executor.close();
+    }
+  });
+
+  it('a plugin the workers lack fails the run with PLUGIN_MISSING, at once', async () => {
+    await startWorkerProcess('exec-foreign');
+    const moduled = { ...otherPlugin, module: 'other-plugin', stages: otherPlugin.stages.map((s: object) => ({ ...s, worker: true })) };
+    const executor = bullmqExecutor({ connection: redis.url, queue: 'exec-foreign' });
+    try {
+      const model = await createRuntime({ plugins: [moduled], executor }).pipeline([echo({})]).fit([]);
+      const error = await model.transform(records.slice(0, 5)).collect().then(() => undefined, (e: unknown) => e);
+      expect(isTributaryError(error, 'PLUGIN_MISSING')).toBe(true);
+      expect((error as Error).message).toMatch(/other-plugin/);
+    } finally {
+      await executor.close();
     }
   });
 });
