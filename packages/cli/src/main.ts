@@ -44,6 +44,10 @@ Examples:
     .option('--no-save', 'fit and evaluate, but save nothing')
     .option('--report <file>', 'also write the HTML report here (a saved model keeps one as report.html)')
     .option('--threads <n>', "run the stages that can (e.g. natural's) on a pool of n worker threads (needs @tributary/plugin-workers); same results")
+    .option('--executor <kind>', 'where those stages run: threads, processes (@tributary/plugin-workers) or bullmq (`tributary worker` processes on any host, @tributary/plugin-bullmq)')
+    .option('--processes <n>', 'with --executor processes: worker processes, default one per core')
+    .option('--redis <url>', 'with --executor bullmq: redis://[:password@]host:6379 (rediss:// for TLS); default TRIBUTARY_REDIS_URL')
+    .option('--queue <name>', 'with --executor bullmq: the queue the workers listen on, default tributary')
     .action(async (spec: string, _options, command: Command) => (await import('./commands/run.js')).runCommand(spec, globals(command)));
 
   cli
@@ -124,7 +128,7 @@ Examples:
 
   cli
     .command('worker')
-    .description('take shards of `tributary distribute` runs from a Redis queue until SIGTERM (needs @tributary/plugin-bullmq)')
+    .description('take shards of `tributary distribute` runs and batches of `tributary run --executor bullmq` from a Redis queue until SIGTERM (needs @tributary/plugin-bullmq)')
     .option('--redis <url>', 'redis://[:password@]host:6379 (rediss:// for TLS); default TRIBUTARY_REDIS_URL')
     .option('--queue <name>', 'the queue to take shards from, default tributary')
     .option('--concurrency <n>', 'shards worked on at once by this process, default 1')

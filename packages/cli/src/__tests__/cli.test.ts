@@ -281,7 +281,19 @@ describe('run → inspect → predict → eval on a real subset of the SpamAssas
     expect(bad.stderr).toContain('--threads takes a whole number');
   });
 
-  it('worker and distribute: two worker processes on a real Redis score a file with every record once, as predict does', async () => {
+  it('run --executor processes puts the text stages in worker processes, with the same figures to the last digit', async () => {
+    const result = await tributary(['run', SPAM_SPEC, '--set', 'source.limit=600', '--set', 'evaluation.gate.minF1=0.5', '--no-save', '--json', '-q', '--executor', 'processes', '--processes', '2']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).metrics).toEqual(run.metrics);
+    const unknown = await tributary(['run', SPAM_SPEC, '--executor', 'gpu']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--executor is one of threads, processes, bullmq');
+    const stray = await tributary(['run', SPAM_SPEC, '--redis', 'redis://127.0.0.1:1']);
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toContain('--redis and --queue with --executor bullmq');
+  });
+
+  it('worker, distribute and run --executor bullmq: two worker processes on a real Redis score a file with every record once, as predict does, and run the text stages of a spec', async () => {
     const data = path.join(dir, 'distribute.jsonl');
     fs.writeFileSync(data, `${unseen.map((r) => JSON.stringify({ id: r.id, raw: r.raw })).join('\n')}\n`);
     const port = await new Promise<number>((resolve) => {
@@ -310,6 +322,10 @@ describe('run → inspect → predict → eval on a real subset of the SpamAssas
       const predicted = (await tributary(['predict', artifact, '--input', data, '-q'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string });
       expect(distributed.map((r) => r.id)).toEqual(unseen.map((r) => r.id));
       expect(distributed).toEqual(predicted);
+      // The same workers take the batches of a pipeline run on the queue: the figures are the in-process run's.
+      const queued = await tributary(['run', SPAM_SPEC, '--set', 'source.limit=600', '--set', 'evaluation.gate.minF1=0.5', '--no-save', '--json', '-q', '--executor', 'bullmq', '--redis', url]);
+      expect(queued.code, queued.stderr).toBe(0);
+      expect(JSON.parse(queued.stdout).metrics).toEqual(run.metrics);
     } finally {
       const exits = workers.map((w) => new Promise<number | null>((resolve) => (w.exitCode !== null ? resolve(w.exitCode) : w.once('exit', resolve))));
       for (const w of workers) w.kill('SIGTERM');

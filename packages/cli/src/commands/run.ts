@@ -3,6 +3,7 @@ import {
   type DataRecord,
   type Dataset,
   type ExecutionOptions,
+  type Executor,
   type GateResult,
   type OnSourceProblem,
   RunReport,
@@ -23,6 +24,7 @@ import { wholeOption } from '../options.js';
 import { type GlobalOptions, Progress, createLogger, emit, showEvents } from '../output.js';
 import { plan } from '../plan.js';
 import { importFromProject } from '../project.js';
+import { redisUrl } from './worker.js';
 import { openSource, resolvePathRef } from '../sources.js';
 import { loadSpec } from '../spec/load.js';
 
@@ -36,6 +38,43 @@ export interface RunOptions extends GlobalOptions {
   readonly report?: string;
   /** Worker threads for the stages that declare `worker` (a pool from @tributary/plugin-workers). */
   readonly threads?: string;
+  /** Where the stages that declare `worker` run: threads, processes (both @tributary/plugin-workers) or bullmq (@tributary/plugin-bullmq). */
+  readonly executor?: string;
+  /** With --executor processes: how many. */
+  readonly processes?: string;
+  /** With --executor bullmq: where Redis is, and the queue the workers take batches from. */
+  readonly redis?: string;
+  readonly queue?: string;
+}
+
+const EXECUTORS = ['threads', 'processes', 'bullmq'] as const;
+
+/**
+ * The executor the options ask for, or undefined for the calling thread: `--threads N` (or `--executor threads`),
+ * `--executor processes [--processes N]`, `--executor bullmq --redis URL [--queue NAME]` (batches taken by
+ * `tributary worker` processes on any host).
+ */
+export async function executorFrom(options: Pick<RunOptions, 'threads' | 'executor' | 'processes' | 'redis' | 'queue'>, command: string): Promise<Executor | undefined> {
+  const kind = options.executor ?? (options.threads === undefined ? undefined : 'threads');
+  if (kind === undefined) {
+    if (options.processes !== undefined || options.redis !== undefined || options.queue !== undefined) throw new UsageError('--processes goes with --executor processes, --redis and --queue with --executor bullmq.');
+    return undefined;
+  }
+  if (!(EXECUTORS as readonly string[]).includes(kind)) throw new UsageError(`--executor is one of ${EXECUTORS.join(', ')}; got ${JSON.stringify(kind)}.`);
+  const cwd = process.cwd();
+  if (kind === 'threads') {
+    const threads = wholeOption(options.threads, '--threads', 1, 256);
+    const workers = (await importFromProject('@tributary/plugin-workers', cwd, `${command} --executor threads`)) as typeof import('@tributary/plugin-workers');
+    return workers.workerPool(threads === undefined ? {} : { threads });
+  }
+  if (kind === 'processes') {
+    const processes = wholeOption(options.processes, '--processes', 1, 256);
+    const workers = (await importFromProject('@tributary/plugin-workers', cwd, `${command} --executor processes`)) as typeof import('@tributary/plugin-workers');
+    return workers.processPool(processes === undefined ? {} : { processes });
+  }
+  const connection = redisUrl(options.redis);
+  const bullmq = (await importFromProject('@tributary/plugin-bullmq', cwd, `${command} --executor bullmq`)) as typeof import('@tributary/plugin-bullmq');
+  return bullmq.bullmqExecutor({ connection, ...(options.queue ? { queue: options.queue } : {}) });
 }
 
 /** Counts records as they are read, on a progress task. */
@@ -74,8 +113,7 @@ export async function runCommand(specFile: string, options: RunOptions): Promise
   const progress = new Progress(!options.quiet);
   const logger = createLogger(options.logLevel ?? 'warn', progress);
   const saveTo = options.save === false || options.out === undefined ? undefined : path.resolve(options.out);
-  const threads = wholeOption(options.threads, '--threads', 1, 256);
-  const executor = threads === undefined ? undefined : ((await importFromProject('@tributary/plugin-workers', process.cwd(), 'tributary run --threads')) as typeof import('@tributary/plugin-workers')).workerPool({ threads });
+  const executor = await executorFrom(options, 'tributary run');
   const { runtime, stages, warnings } = await plan(loaded, { logger, ...(executor ? { executor } : {}) }, saveTo);
   for (const warning of warnings) progress.log(`tributary: warning: ${warning}`);
   const off = showEvents(runtime.events, progress, logger);
@@ -196,6 +234,6 @@ export async function runCommand(specFile: string, options: RunOptions): Promise
     progress.stop();
     off();
     runtime.dispose();
-    await executor?.close();
+    await executor?.close?.();
   }
 }
