@@ -149,6 +149,21 @@ Examples:
     .option('--run-id <id>', 'name the run; started again under the same id, it keeps the shards already committed')
     .action(async (model: string, _options, command: Command) => (await import('./commands/distribute.js')).distributeCommand(model, globals(command)));
 
+  const jobs = cli.command('jobs').description('the runs of `tributary distribute` on a Redis queue: status, cancel, dead letters (needs @tributary/plugin-bullmq)');
+  const redisOptions = (command: Command) =>
+    command
+      .option('--redis <url>', 'redis://[:password@]host:6379 (rediss:// for TLS); default TRIBUTARY_REDIS_URL')
+      .option('--queue <name>', 'the queue of the runs, default tributary');
+  redisOptions(jobs.command('status').description("how many of a run's shards wait, are in hand, committed or dead-lettered").argument('<runId>', 'the run, as distribute printed it or --run-id named it')).action(
+    async (runId: string, _options, command: Command) => (await import('./commands/jobs.js')).jobsStatusCommand(runId, globals(command)),
+  );
+  redisOptions(jobs.command('cancel').description("cancel a run: its waiting shards leave the queue, its shards in hand stop without writing").argument('<runId>', 'the run to cancel')).action(
+    async (runId: string, _options, command: Command) => (await import('./commands/jobs.js')).jobsCancelCommand(runId, globals(command)),
+  );
+  redisOptions(jobs.command('dead-letters').description('the shards that failed all their attempts, newest first, with the reason').option('--run-id <id>', 'only this run')).action(
+    async (_options, command: Command) => (await import('./commands/jobs.js')).jobsDeadLettersCommand(globals(command)),
+  );
+
   cli
     .command('schema')
     .description('print the JSON Schema of pipeline specs (for editor completion)')

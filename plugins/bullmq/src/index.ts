@@ -11,3 +11,5 @@ export { deadLetters } from './dead-letters.js';
 export type { DeadLetter } from './dead-letters.js';
 export { BullmqExecutor, bullmqExecutor } from './executor.js';
 export type { BullmqExecutorOptions } from './executor.js';
+export { runStatus } from './status.js';
+export type { RunStatus } from './status.js';

@@ -347,7 +347,9 @@ class RunTracker {
     const { queue, redis } = this.client;
     try {
       for (const job of this.shards) await within(this.settings.redisTimeoutMs, queue.remove(shardJobId(this.settings.runId, job.shard)));
-      await within(this.settings.redisTimeoutMs, redis.del(this.key));
+      // The run's hash stays for a week, saying it finished and where its output went (tributary jobs status).
+      await within(this.settings.redisTimeoutMs, redis.hset(this.key, 'finished', String(Date.now()), 'output', path.resolve(this.settings.options.output)));
+      await within(this.settings.redisTimeoutMs, redis.expire(this.key, RUN_KEY_TTL_SECONDS));
     } catch (error) {
       // The output is complete; shards left on the queue are only clutter, so this is worth a warning, not a failure.
       this.settings.options.logger?.warn(`Could not take run ${this.settings.runId}'s finished shards off the queue: ${(error as Error).message}`);

@@ -16,7 +16,7 @@ describe('tributary, run as a child process', () => {
   it('answers --help, --version and each command’s --help with exit code 0', async () => {
     const help = await tributary(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['run', 'check', 'eval', 'predict', 'inspect', 'plugins', 'describe', 'serve', 'worker', 'distribute', 'schema']) expect(help.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+    for (const command of ['run', 'check', 'eval', 'predict', 'inspect', 'plugins', 'describe', 'serve', 'worker', 'distribute', 'jobs', 'schema']) expect(help.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     const v = await tributary(['--version']);
     expect([v.code, v.stdout.trim()]).toEqual([0, version]);
     const run = await tributary(['run', '--help']);
@@ -322,6 +322,15 @@ describe('run → inspect → predict → eval on a real subset of the SpamAssas
       const predicted = (await tributary(['predict', artifact, '--input', data, '-q'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string });
       expect(distributed.map((r) => r.id)).toEqual(unseen.map((r) => r.id));
       expect(distributed).toEqual(predicted);
+      // The run as the queue sees it: all 4 shards joined into the output, none dead-lettered.
+      const runId = (JSON.parse(result.stdout) as { runId: string }).runId;
+      const status = await tributary(['jobs', 'status', runId, '--redis', url, '--json']);
+      expect(status.code, status.stderr).toBe(0);
+      expect(JSON.parse(status.stdout)).toMatchObject({ runId, known: true, cancelled: false, finished: expect.any(Number), output: out, shards: 4, states: { waiting: 0, active: 0, failed: 0, gone: 4 } });
+      expect(JSON.parse((await tributary(['jobs', 'dead-letters', '--redis', url, '--json'])).stdout)).toEqual([]);
+      const unknown = await tributary(['jobs', 'status', 'no-such-run', '--redis', url]);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('Redis knows no run no-such-run');
       // The same workers take the batches of a pipeline run on the queue: the figures are the in-process run's.
       const queued = await tributary(['run', SPAM_SPEC, '--set', 'source.limit=600', '--set', 'evaluation.gate.minF1=0.5', '--no-save', '--json', '-q', '--executor', 'bullmq', '--redis', url]);
       expect(queued.code, queued.stderr).toBe(0);

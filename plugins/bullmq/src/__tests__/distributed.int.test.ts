@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunReport, createRuntime, isTributaryError, jsonLines, writePredictions } from '@tributary/core';
-import { bullmqExecutor, cancel, deadLetters, runDistributed } from '@tributary/plugin-bullmq';
+import { type RunStatus, bullmqExecutor, cancel, deadLetters, runDistributed, runStatus } from '@tributary/plugin-bullmq';
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error a plain JavaScript module (worker processes import it as it is); its shape is used loosely here.
@@ -302,6 +302,28 @@ describe('runDistributed on a real Redis with worker processes', () => {
     const again = new Queue('cancel', { connection: { port: redis.port } });
     expect(await again.getWaitingCount()).toBe(0);
     await again.close();
+  });
+});
+
+describe('runStatus: where a run stands, from any process', () => {
+  it('counts the shards that wait, and after a cancel says so; a run Redis does not know is unknown', async () => {
+    const model = await saveModel('fast-status', 0);
+    const input = path.join(tmp, 'status.jsonl');
+    writeInput(input, 300);
+    let seen: Promise<RunStatus> | undefined;
+    // No worker listens on this queue: the three shards wait until the run is cancelled.
+    const run = runDistributed({
+      model, input, output: path.join(tmp, 'status-out.jsonl'), connection: redis.url, queue: 'status', runId: 'watched', shardSize: 100, pollMs: 50,
+      onProgress: () => {
+        seen ??= runStatus({ connection: redis.url, queue: 'status', runId: 'watched' });
+      },
+    }).then(() => undefined, (e: unknown) => e);
+    while (!seen) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await seen).toEqual({ runId: 'watched', known: true, cancelled: false, shards: 3, states: { waiting: 3, active: 0, completed: 0, failed: 0, gone: 0 }, recordsInHand: 0, records: 300 });
+    await cancel({ connection: redis.url, queue: 'status', runId: 'watched' });
+    expect(isTributaryError(await run, 'DISPOSED')).toBe(true);
+    expect(await runStatus({ connection: redis.url, queue: 'status', runId: 'watched' })).toMatchObject({ known: true, cancelled: true, states: { waiting: 0, gone: 3 } });
+    expect(await runStatus({ connection: redis.url, queue: 'status', runId: 'never-started' })).toMatchObject({ known: false, shards: 0 });
   });
 });
 
