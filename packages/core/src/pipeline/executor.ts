@@ -69,7 +69,11 @@ export interface ShardResult {
 /** A segment opened on an executor: batches go in, results come out; `close` frees what it holds. */
 export interface SegmentRunner {
   run(batch: Batch): Promise<SegmentResult>;
-  /** Reads, transforms and serialises a shard where the segment runs (optional: an executor without it gets records instead). */
+  /**
+   * Reads, transforms and serialises a shard where the segment runs (optional: an executor without it gets
+   * records instead). The records of a task are the segment's to change: an executor hands over copies, as
+   * crossing to a thread or process makes them.
+   */
   runShard?(task: ShardTask): Promise<ShardResult>;
   close(): Promise<void>;
 }

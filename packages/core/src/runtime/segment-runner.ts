@@ -96,7 +96,8 @@ export async function openLocalSegment(segment: SegmentSpec, plugins: readonly P
   return {
     run,
     async runShard(task) {
-      const { records, problems } = 'records' in task ? { records: task.records.map((record) => ({ ...record })), problems: [] } : readCsvShard(task.reader, task);
+      // A task's records are the executor's copies (cloned across a thread or process), so they are marked in place.
+      const { records, problems } = 'records' in task ? { records: [...task.records], problems: [] } : readCsvShard(task.reader, task);
       const rejected: Array<ShardResult['rejected'][number]> = [];
       const warnings: SegmentProblem[] = [];
       const timings = new Map<number, { index: number; kind: string; records: number; ms: number }>();
