@@ -156,22 +156,18 @@ export async function startWorker(options: WorkerOptions): Promise<ShardWorker> 
       return encode({ error: { code: isTributaryError(error) ? error.code : 'STAGE_FAILED', message: error instanceof Error ? error.message : String(error) } });
     }
   };
-  const batches = new Worker<BatchJob, BatchAnswer>(batchQueueName(queue), batchProcessor, {
+  // Shards and batches are taken on the same terms: concurrency, and how long a dead worker holds its job.
+  const workerSettings = {
     connection: { ...connection, maxRetriesPerRequest: null } as never,
     concurrency: options.concurrency ?? 1,
     ...(options.lockDuration === undefined ? {} : { lockDuration: options.lockDuration }),
     ...(options.stalledInterval === undefined ? {} : { stalledInterval: options.stalledInterval }),
     ...(options.maxStalledCount === undefined ? {} : { maxStalledCount: options.maxStalledCount }),
-  });
+  };
+  const batches = new Worker<BatchJob, BatchAnswer>(batchQueueName(queue), batchProcessor, workerSettings);
   batches.on('error', (error: Error) => logger.warn(`Batch worker on ${describeConnection(connection)}: ${error.message}`));
 
-  const worker = new Worker<ShardJob, ShardResult>(queue, processor, {
-    connection: { ...connection, maxRetriesPerRequest: null } as never,
-    concurrency: options.concurrency ?? 1,
-    ...(options.lockDuration === undefined ? {} : { lockDuration: options.lockDuration }),
-    ...(options.stalledInterval === undefined ? {} : { stalledInterval: options.stalledInterval }),
-    ...(options.maxStalledCount === undefined ? {} : { maxStalledCount: options.maxStalledCount }),
-  });
+  const worker = new Worker<ShardJob, ShardResult>(queue, processor, workerSettings);
   worker.on('error', (error: Error) => logger.warn(`Shard worker on ${describeConnection(connection)}: ${error.message}`));
   worker.on('failed', (job, error) => logger.warn(`Shard ${job?.data.shard ?? '?'} of run ${job?.data.runId ?? '?'} failed (attempt ${job?.attemptsMade ?? '?'}): ${error.message}`));
   await Promise.all([worker.waitUntilReady(), batches.waitUntilReady()]);
