@@ -117,7 +117,7 @@ export class Execution {
   private readonly onWarn: ExecutionOptions['onWarn'];
   /** Identifies this run to stages (StageContext.run). */
   private readonly runToken: object = Object.freeze({});
-  /** Each input record's position, for errors about records that have no `id`. */
+  /** The position of each input record that has no `id`, for errors about it. */
   private readonly positions = new WeakMap<object, number>();
 
   constructor(
@@ -451,9 +451,12 @@ export class Execution {
       let current: Batch = batch;
       if (count.input) {
         current = [];
-        for (const [i, record] of batch.entries()) {
+        for (let i = 0; i < batch.length; i++) {
+          const record = batch[i];
           if (typeof record === 'object' && record !== null && !Array.isArray(record)) {
-            this.positions.set(record, report.input + i);
+            // Only a record without an id is named by its position in errors; a WeakMap entry per record cost a sixth of a cheap pipeline.
+            const id = (record as DataRecord).id;
+            if (typeof id !== 'string' && typeof id !== 'number') this.positions.set(record, report.input + i);
             current.push(record);
           } else {
             const error = new TributaryError('INVALID_RECORD', {

@@ -50,7 +50,8 @@ export async function atomicWrite(file: string, write: (put: (text: string | Buf
     throw new TributaryError('WRITE_FAILED', { message: `Cannot create the folder of ${target} (${(error as NodeJS.ErrnoException).code ?? String(error)}).`, cause: error });
   }
   const temporary = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${Date.now()}.partial`);
-  const out = fs.createWriteStream(temporary);
+  // Up to 4 MiB queued before a write waits for the disk: the next chunk is made while the last is written.
+  const out = fs.createWriteStream(temporary, { highWaterMark: 4 * 1024 * 1024 });
   let failure: unknown;
   out.on('error', (error) => (failure ??= error));
   let bytes = 0;
