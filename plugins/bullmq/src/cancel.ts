@@ -1,6 +1,7 @@
 import type { Connection } from './connection.js';
-import { openQueue, type QueueClient } from './queue-client.js';
-import { runKey, shardJobId } from './shard-job.js';
+import { type QueueClient, withQueue } from './queue-client.js';
+import { TributaryError } from '@tributary/core';
+import { checkRunId, runKey, shardJobId } from './shard-job.js';
 
 /** How long Redis keeps a finished or cancelled run's hash, so late workers still see that it was cancelled. */
 export const RUN_KEY_TTL_SECONDS = 7 * 24 * 3600;
@@ -29,10 +30,12 @@ export async function cancelOn(client: QueueClient, runId: string): Promise<numb
  * waiting shards removed.
  */
 export async function cancel(options: { runId: string; connection?: Connection; queue?: string }): Promise<{ removed: number }> {
-  const client = await openQueue(options);
-  try {
+  checkRunId(options.runId);
+  return withQueue(options, `Cancelling run ${options.runId}`, async (client) => {
+    // A run Redis does not know is not marked: a mistyped id would otherwise bar that id for a week.
+    if (!(await client.redis.hexists(runKey(client.name, options.runId), 'shards'))) {
+      throw new TributaryError('INVALID_PARAMS', { param: 'runId', message: `Redis knows no run ${options.runId} on queue ${client.name}; nothing was cancelled. Check the run id and the queue.` });
+    }
     return { removed: await cancelOn(client, options.runId) };
-  } finally {
-    await client.close();
-  }
+  });
 }

@@ -1,5 +1,5 @@
 import type { Connection } from './connection.js';
-import { openQueue } from './queue-client.js';
+import { withQueue } from './queue-client.js';
 
 /** A shard that failed all its attempts: which run and records it held, and why it failed. */
 export interface DeadLetter {
@@ -18,8 +18,7 @@ export interface DeadLetter {
 
 /** Lists the shards that failed all their attempts (the queue's failed jobs), newest first, optionally of one run. */
 export async function deadLetters(options: { connection?: Connection; queue?: string; runId?: string } = {}): Promise<DeadLetter[]> {
-  const client = await openQueue(options);
-  try {
+  return withQueue(options, 'Listing the dead letters', async (client) => {
     const failed = await client.queue.getFailed();
     return failed
       .filter((job) => job.data && typeof job.data.runId === 'string' && (options.runId === undefined || job.data.runId === options.runId))
@@ -34,7 +33,5 @@ export async function deadLetters(options: { connection?: Connection; queue?: st
         attempts: job.attemptsMade,
         failedAt: job.finishedOn,
       }));
-  } finally {
-    await client.close();
-  }
+  });
 }

@@ -1,4 +1,4 @@
-import type { Logger } from '@tributary/core';
+import { type Logger, TributaryError, isTributaryError } from '@tributary/core';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Connection, type RedisOptions, describeConnection, redisOptions } from './connection.js';
@@ -44,4 +44,21 @@ export async function openQueue(options: { connection?: Connection; queue?: stri
       redis.disconnect();
     },
   };
+}
+
+/**
+ * Runs `work` on a queue client opened for it, and closes the client. A failure to reach Redis becomes
+ * BACKEND_UNAVAILABLE naming the server and its last error, rather than ioredis's retry message.
+ */
+export async function withQueue<T>(options: { connection?: Connection; queue?: string; logger?: Logger }, what: string, work: (client: QueueClient) => Promise<T>): Promise<T> {
+  const client = await openQueue(options);
+  try {
+    return await work(client);
+  } catch (error) {
+    if (isTributaryError(error)) throw error;
+    const last = client.lastError();
+    throw new TributaryError('BACKEND_UNAVAILABLE', { message: `${what} failed: Redis at ${describeConnection(client.connection)} ${last ? `answered ${last}` : `failed (${(error as Error).message})`}. Check the URL and password (--redis, TRIBUTARY_REDIS_URL), and that Redis is running.`, cause: error });
+  } finally {
+    await client.close();
+  }
 }

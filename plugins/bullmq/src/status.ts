@@ -1,5 +1,5 @@
 import type { Connection } from './connection.js';
-import { openQueue } from './queue-client.js';
+import { withQueue } from './queue-client.js';
 import { type ShardJob, type ShardProgress, runKey, shardJobId } from './shard-job.js';
 
 /** Where a run of `runDistributed` stands, as the queue sees it. */
@@ -26,8 +26,7 @@ const WAITING = new Set(['waiting', 'wait', 'delayed', 'prioritized', 'paused', 
  * in hand, are committed or dead-lettered, and the progress of those in hand.
  */
 export async function runStatus(options: { runId: string; connection?: Connection; queue?: string }): Promise<RunStatus> {
-  const client = await openQueue(options);
-  try {
+  return withQueue(options, `The status of run ${options.runId}`, async (client) => {
     const hash = await client.redis.hgetall(runKey(client.name, options.runId));
     const shards = Number(hash.shards) || 0;
     const states = { waiting: 0, active: 0, completed: 0, failed: 0, gone: 0 };
@@ -64,7 +63,5 @@ export async function runStatus(options: { runId: string; connection?: Connectio
       recordsInHand,
       records,
     };
-  } finally {
-    await client.close();
-  }
+  });
 }

@@ -175,7 +175,10 @@ export async function startWorker(options: WorkerOptions): Promise<ShardWorker> 
     worker,
     batches,
     async close() {
-      await Promise.all([worker.close(), batches.close()]);
+      // Finishes the jobs in hand; against a Redis that is gone that would never end, so after a while it stops waiting.
+      const closing = Promise.all([worker.close(), batches.close()]);
+      const ended = await Promise.race([closing.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 15_000).unref())]);
+      if (!ended) await Promise.race([Promise.all([worker.close(true), batches.close(true)]), new Promise((resolve) => setTimeout(resolve, 2000).unref())]).catch(() => undefined);
       for (const segment of segments.values()) await segment.then((s) => s.dispose(), () => undefined);
       await runtime.dispose();
       redis.disconnect();

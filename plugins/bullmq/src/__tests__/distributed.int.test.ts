@@ -324,6 +324,9 @@ describe('runStatus: where a run stands, from any process', () => {
     expect(isTributaryError(await run, 'DISPOSED')).toBe(true);
     expect(await runStatus({ connection: redis.url, queue: 'status', runId: 'watched' })).toMatchObject({ known: true, cancelled: true, states: { waiting: 0, gone: 3 } });
     expect(await runStatus({ connection: redis.url, queue: 'status', runId: 'never-started' })).toMatchObject({ known: false, shards: 0 });
+    // Cancelling a run Redis does not know marks nothing (a mistyped id would bar that id for a week).
+    await expect(cancel({ connection: redis.url, queue: 'status', runId: 'never-started' })).rejects.toMatchObject({ code: 'INVALID_PARAMS' });
+    expect(await runStatus({ connection: redis.url, queue: 'status', runId: 'never-started' })).toMatchObject({ known: false, cancelled: false });
   });
 });
 
@@ -442,6 +445,28 @@ describe('bullmqExecutor: a pipeline whose worker stages run on worker processes
     } finally {
       await executor.close();
     }
+  });
+
+  it('a Redis that does not answer fails the run with BACKEND_UNAVAILABLE within redisTimeoutMs, not a hang', async () => {
+    // A port nothing listens on: the redis-server of this file stopped and started elsewhere is not needed.
+    const executor = bullmqExecutor({ connection: 'redis://127.0.0.1:1', redisTimeoutMs: 1000 });
+    const model = await createRuntime({ plugins: [shardPlugin], executor }).pipeline([digest({ pauseMs: 0 })]).fit([]);
+    const started = Date.now();
+    const error = await model.transform(records.slice(0, 5)).collect().then(() => undefined, (e: unknown) => e);
+    expect(isTributaryError(error, 'BACKEND_UNAVAILABLE')).toBe(true);
+    expect((error as Error).message).toMatch(/did not answer within 1000 ms/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await executor.close();
+  });
+
+  it('close() while batches are on the queue ends the run at once with DISPOSED', async () => {
+    await startWorkerProcess('exec-close');
+    const executor = bullmqExecutor({ connection: redis.url, queue: 'exec-close' });
+    const model = await createRuntime({ plugins: [shardPlugin], executor }).pipeline([digest({ pauseMs: 2000 })]).fit([]);
+    const run = model.transform(records.slice(0, 40), { batchSize: 10 }).collect().then(() => undefined, (e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await executor.close();
+    expect(isTributaryError(await run, 'DISPOSED')).toBe(true);
   });
 
   it('a plugin the workers lack fails the run with PLUGIN_MISSING, at once', async () => {
