@@ -59,7 +59,9 @@ export class ProcessPool implements Executor {
   /** A process is started on its first task, and again after one exits. */
   private child(slot: number): Child {
     const existing = this.children[slot];
-    if (existing) return existing;
+    // One that died since its last task (its exit not seen yet) is replaced rather than handed work.
+    if (existing && existing.process.connected && existing.process.exitCode === null && existing.process.signalCode === null) return existing;
+    if (existing) this.children[slot] = undefined;
     const child: Child = {
       process: fork(fileURLToPath(new URL('./process-worker.mjs', import.meta.url)), [], {
         serialization: 'advanced',
@@ -119,17 +121,24 @@ export class ProcessPool implements Executor {
     return new Promise<Answer<unknown>>((resolve, reject) => {
       child.pending.set(task, { resolve, reject });
       this.idle(child);
-      if (child.sent.has(id)) child.sent.delete(id);
-      else {
-        child.process.send({ type: 'segment', id, spec });
-        while (child.sent.size >= SEGMENTS_SENT) {
-          const oldest = child.sent.keys().next().value!;
-          child.sent.delete(oldest);
-          child.process.send({ type: 'forget', id: oldest });
+      try {
+        if (child.sent.has(id)) child.sent.delete(id);
+        else {
+          child.process.send({ type: 'segment', id, spec });
+          while (child.sent.size >= SEGMENTS_SENT) {
+            const oldest = child.sent.keys().next().value!;
+            child.sent.delete(oldest);
+            child.process.send({ type: 'forget', id: oldest });
+          }
         }
+        child.sent.set(id, true);
+        child.process.send({ task, id, ...work });
+      } catch (error) {
+        // A value that cannot be serialised (a function, a class with private state): this task fails, the process is fine.
+        child.pending.delete(task);
+        this.idle(child);
+        reject(new TributaryError('STAGE_FAILED', { message: `A batch could not be sent to a worker process: ${error instanceof Error ? error.message : String(error)}. Records sent to workers hold plain values (text, numbers, arrays, typed arrays, Dates, plain objects).`, cause: error }));
       }
-      child.sent.set(id, true);
-      child.process.send({ task, id, ...work });
     }).then((answer) => answered(answer as Answer<R>));
   }
 
@@ -144,11 +153,16 @@ export class ProcessPool implements Executor {
     };
   }
 
-  /** Ends the processes: each finishes the task in hand, then exits once its channel closes. */
+  /** Ends the processes: tasks still out fail with DISPOSED, and each process exits once its channel closes. */
   async close(): Promise<void> {
     this.closed = true;
     const running = this.children.filter((c): c is Child => c !== undefined);
     this.children.fill(undefined);
+    // Tasks still out end now, as DISPOSED: their answers will not be read.
+    for (const child of running) {
+      for (const waiting of child.pending.values()) waiting.reject(new TributaryError('DISPOSED', { message: 'The process pool was closed while tasks ran; their run cannot finish.' }));
+      child.pending.clear();
+    }
     await Promise.all(
       running.map(
         (child) =>

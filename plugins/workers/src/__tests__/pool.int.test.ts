@@ -6,7 +6,7 @@ import { Dataset, type DataRecord, RunReport, createRuntime, definePlugin, isTri
 import { type ProcessPool, type WorkerPool, processPool, workerPool } from '@tributary/plugin-workers';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error a plain JavaScript module (worker threads import it as it is); its shape is used loosely here.
-import { busy, digest, thread, vocab } from './fixtures/busy-plugin.mjs';
+import { busy, digest, evil, thread, vocab } from './fixtures/busy-plugin.mjs';
 
 /** The digest by its definition: sha256 hex of the text, applied `rounds` times. */
 function expectedDigest(text: string, rounds: number): string {
@@ -181,6 +181,41 @@ describe('processPool: a worker process that dies', () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it('a record or an answer that cannot be sent fails its run, and the process goes on serving', async () => {
+    const pool = processPool({ processes: 1 });
+    try {
+      const model = await createRuntime({ plugins: [busy], executor: pool }).pipeline([thread({}), digest({ rounds: 1 })]).fit([]);
+      const [first] = await model.transform([{ id: 'a', text: 'x' }]).collect();
+      const sent = await model.transform([{ id: 'b', text: () => 1 } as never]).collect().then(() => undefined, (e: unknown) => e);
+      expect(isTributaryError(sent, 'STAGE_FAILED')).toBe(true);
+      expect((sent as Error).message).toMatch(/could not be sent to a worker process/);
+      const writer = await createRuntime({ plugins: [busy], executor: pool }).pipeline([thread({}), evil({})]).fit([]);
+      const back = await writer.transform([{ id: 'c', text: 'y' }]).collect().then(() => undefined, (e: unknown) => e);
+      expect(isTributaryError(back, 'STAGE_FAILED')).toBe(true);
+      expect((back as Error).message).toMatch(/could not send its answer back/);
+      // The same process answers the next run: neither failure cost it.
+      const [again] = await model.transform([{ id: 'd', text: 'z' }]).collect();
+      expect(again!.thread).toBe(first!.thread);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a process killed while idle is replaced at the next task; close() with tasks in flight ends them with DISPOSED', async () => {
+    const pool = processPool({ processes: 1 });
+    const model = await createRuntime({ plugins: [busy], executor: pool }).pipeline([thread({}), digest({ rounds: 1 })]).fit([]);
+    const [first] = await model.transform([{ id: 'a', text: 'x' }]).collect();
+    const pid = Number(String(first!.thread).split(':')[0]);
+    process.kill(pid, 'SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const [next] = await model.transform([{ id: 'b', text: 'y' }]).collect();
+    expect(Number(String(next!.thread).split(':')[0])).not.toBe(pid);
+    const slow = model.transform([{ id: 'c', text: 'z', cost: 3_000_000 }]).collect().then(() => undefined, (e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await pool.close();
+    expect(isTributaryError(await slow, 'DISPOSED')).toBe(true);
   });
 
   it('close() ends every process, and a closed pool refuses new work with DISPOSED', async () => {
