@@ -291,6 +291,9 @@ describe('run → inspect → predict → eval on a real subset of the SpamAssas
     const stray = await tributary(['run', SPAM_SPEC, '--redis', 'redis://127.0.0.1:1']);
     expect(stray.code).toBe(2);
     expect(stray.stderr).toContain('--redis and --queue with --executor bullmq');
+    const mixed = await tributary(['run', SPAM_SPEC, '--executor', 'processes', '--threads', '2']);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toContain('--threads goes with --executor threads, not --executor processes');
   });
 
   it('worker, distribute and run --executor bullmq: two worker processes on a real Redis score a file with every record once, as predict does, and run the text stages of a spec', async () => {

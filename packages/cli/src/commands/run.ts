@@ -61,6 +61,11 @@ export async function executorFrom(options: Pick<RunOptions, 'threads' | 'execut
     return undefined;
   }
   if (!(EXECUTORS as readonly string[]).includes(kind)) throw new UsageError(`--executor is one of ${EXECUTORS.join(', ')}; got ${JSON.stringify(kind)}.`);
+  // An option of another executor would be silently ignored: say so instead.
+  const belongs: Record<string, string> = { threads: 'threads', processes: 'processes', redis: 'bullmq', queue: 'bullmq' };
+  for (const [option, owner] of Object.entries(belongs)) {
+    if (options[option as keyof typeof options] !== undefined && owner !== kind) throw new UsageError(`--${option} goes with --executor ${owner}, not --executor ${kind}.`);
+  }
   const cwd = process.cwd();
   if (kind === 'threads') {
     const threads = wholeOption(options.threads, '--threads', 1, 256);

@@ -285,6 +285,13 @@ describe('PipelineModel.transformToJsonLines', () => {
     // By hand: item 17 is an array; every 45th from the 3rd has text for x (rejected by toy:scale) and no id.
     const textual = input.filter((r, i) => i !== 17 && i % 45 === 2).length;
     expect([result.report.input, result.report.output, result.report.skipped]).toEqual([500, 500 - 1 - textual, 1 + textual]);
+    // Records without an id are named by their input position, items left out before them counted, as in one pass.
+    const mixed: unknown[] = [{ x: 1 }, 'not a record', null, { x: 'three' }, { x: 'four' }];
+    const dead = (name: string) => fs.readFileSync(path.join(dir, name), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { recordId: unknown }).recordId);
+    await writeJsonLines(here.transform(mixed as object[], { errorPolicy: 'dead-letter', deadLetterPath: path.join(dir, 'mixed-one.dead.jsonl') }), path.join(dir, 'mixed-one.jsonl'));
+    await there.transformToJsonLines(mixed as object[], path.join(dir, 'mixed-shards.jsonl'), { errorPolicy: 'dead-letter', deadLetterPath: path.join(dir, 'mixed-shards.dead.jsonl') });
+    expect(dead('mixed-one.dead.jsonl')).toEqual([1, 2, 3, 4]);
+    expect(dead('mixed-shards.dead.jsonl')).toEqual([1, 2, 3, 4]);
     // A rejected record without an id is named by its input position, as in one pass.
     const under = await there.transformToJsonLines(input.filter((_, i) => i !== 17) as object[], path.join(dir, 'failed.jsonl'), { recordsPerShard: 32 }).then(() => undefined, (e: unknown) => e);
     expect(under).toMatchObject({ code: 'INVALID_RECORD', stage: 'toy:scale', recordId: 2 });

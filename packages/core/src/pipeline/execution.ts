@@ -346,24 +346,24 @@ export class Execution {
    * Runs shards through an opened segment, at most the executor's concurrency at once, and hands each
    * shard's JSON Lines to `put` in order. What comes back is accounted here as for any run: rows a file
    * could not give and records the stages rejected go through this run's policy (fail, skip, dead-letter)
-   * and its report, so input = output + skipped + dead-lettered. `first` is the input position of a
-   * task's first record, where the caller knows it (records), for errors about records without an id.
+   * and its report, so input = output + skipped + dead-lettered. `positions` are the input positions of a
+   * task's records, where the caller knows them (records), for errors about records without an id.
    */
-  async writeShards(runner: SegmentRunner, work: AsyncIterable<{ task: ShardTask; first?: number } | { problem: SourceProblem }>, what: string, put: (bytes: Uint8Array) => Promise<void>): Promise<number> {
+  async writeShards(runner: SegmentRunner, work: AsyncIterable<{ task: ShardTask; positions?: readonly number[] } | { problem: SourceProblem }>, what: string, put: (bytes: Uint8Array) => Promise<void>): Promise<number> {
     const policy = this.policy;
     const onProblem = sourceProblemsTo({ report: this.report, errorPolicy: policy, ...(this.deadLetterPath === undefined ? {} : { deadLetterPath: this.deadLetterPath }), events: this.host.events });
     const problem = (p: SourceProblem) => {
       if (!onProblem) throw new TributaryError(p.code, { message: p.message, details: { source: p.source, ...(p.line === undefined ? {} : { line: p.line }) } });
       onProblem(p);
     };
-    const commit = async (result: ShardResult, first: number | undefined) => {
-      const base = first ?? this.report.input;
+    const commit = async (result: ShardResult, positions: readonly number[] | undefined) => {
+      const base = this.report.input;
       this.report.input += result.records;
       for (const p of result.problems) problem(p);
       for (const timing of result.timings) this.report.time(timing.index, timing.kind, 'transform', timing.ms, timing.records);
       for (const warning of result.warnings) this.warn(warning.stage, warning.code, warning.message, undefined);
       for (const r of result.rejected) {
-        if (r.index >= 0) this.positions.set(r.record, base + r.index);
+        if (r.index >= 0) this.positions.set(r.record, positions ? (positions[r.index] ?? -1) : base + r.index);
         const error = new TributaryError(r.code as ErrorCode, { stage: r.stage, message: r.message, ...(r.recordId === undefined ? {} : { recordId: r.recordId }), ...(r.details ? { details: r.details } : {}) });
         this.reject(r.stage, r.record, error);
       }
@@ -371,7 +371,7 @@ export class Execution {
       if (result.output.byteLength > 0) await put(result.output);
       return result.written;
     };
-    type Done = { result: ShardResult; first: number | undefined } | { problem: SourceProblem };
+    type Done = { result: ShardResult; positions: readonly number[] | undefined } | { problem: SourceProblem };
     const inFlight: Array<Promise<Done>> = [];
     const limit = Math.max(1, this.host.executor!.concurrency);
     let written = 0;
@@ -379,13 +379,13 @@ export class Execution {
       const next = await inFlight.shift()!;
       // A row the splitter gave up on counts as input where the policy takes it (sourceProblemsTo), once.
       if ('problem' in next) problem(next.problem);
-      else written += await commit(next.result, next.first);
+      else written += await commit(next.result, next.positions);
     };
     try {
       for await (const item of work) {
         if ('problem' in item) inFlight.push(Promise.resolve(item));
         else {
-          const running = runner.runShard!(item.task).then((result) => ({ result, first: item.first }));
+          const running = runner.runShard!(item.task).then((result) => ({ result, positions: item.positions }));
           running.catch(() => undefined);
           inFlight.push(running);
         }
@@ -401,17 +401,19 @@ export class Execution {
   }
 
   /**
-   * The records of `data` as shards of `size` records for writeShards, each with its first input position.
+   * The records of `data` as shards of `size` records for writeShards, each with its records' input positions.
    * Items that are not records are rejected here under the run's policy, as a run in this thread rejects them.
    */
-  async *recordShards(data: Dataset<unknown>, size: number): AsyncGenerator<{ task: ShardTask; first: number }> {
+  async *recordShards(data: Dataset<unknown>, size: number): AsyncGenerator<{ task: ShardTask; positions: number[] }> {
     let position = 0;
     for await (const batch of data.batch(size)) {
       const first = position;
       const records: DataRecord[] = [];
+      const positions: number[] = [];
       for (const [i, item] of batch.entries()) {
         if (typeof item === 'object' && item !== null && !Array.isArray(item)) {
           records.push(item as DataRecord);
+          positions.push(first + i);
           continue;
         }
         // Counted as input where the shards are, so the report still adds up.
@@ -421,8 +423,7 @@ export class Execution {
         this.reject('(input)', { value: item }, error);
       }
       position += batch.length;
-      // Positions of the records sent are not contiguous when an item was left out; errors then name ids or the shard's first position.
-      if (records.length > 0) yield { task: { records, batchSize: this.batchSize }, first };
+      if (records.length > 0) yield { task: { records, batchSize: this.batchSize }, positions };
     }
   }
 
