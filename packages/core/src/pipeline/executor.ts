@@ -60,7 +60,7 @@ export interface ShardResult {
   readonly written: number;
   /** Rows that could not be read, with their file lines. */
   readonly problems: readonly SourceProblem[];
-  /** Each rejection with the record as it reached the rejecting stage (for a dead-letter file), `index` its position among the shard's records. */
+  /** Each rejection with the record as it entered the segment (for a dead-letter file), `index` its position among the shard's records. */
   readonly rejected: ReadonlyArray<SegmentProblem & { readonly record: DataRecord }>;
   readonly warnings: readonly SegmentProblem[];
   readonly timings: SegmentResult['timings'];

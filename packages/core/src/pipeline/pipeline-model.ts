@@ -185,7 +185,9 @@ export class PipelineModel {
    * `writeJsonLines(model.transform(data), output)`, with every record accounted for in the report. With an
    * executor whose workers serialise (`workerPool`, `processPool`) and stages that all run there, each
    * worker writes the lines of the records it transformed and only bytes come back, so the caller's thread
-   * neither rebuilds the output records nor serialises them; the file is the same, byte for byte.
+   * neither rebuilds the output records nor serialises them; the file is the same, byte for byte, for records
+   * of plain values. The records cross to the workers by structured cloning: a class instance arrives as a
+   * plain object, so its own `toJSON` is not called there (convert such values first).
    */
   async transformToJsonLines(data: DatasetSource<object> | Dataset<object>, output: string, options: TransformToJsonLinesOptions = {}): Promise<TransformCsvFileResult> {
     const { recordsPerShard = 256, ...rest } = options;
