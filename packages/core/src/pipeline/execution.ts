@@ -5,7 +5,7 @@ import { type ErrorCode, TributaryError, toTributaryError } from '../errors/trib
 import { assertKnownKeys } from '../params/closest.js';
 import { type Batch, type DataRecord, recordId, recordJsonReplacer } from '../record/record.js';
 import type { Model, ModelState, Stage, StageContext, StageDefinition, StageFields } from '../stage/stage.js';
-import type { SourceProblem } from '../sources/text-sources.js';
+import { type SourceProblem, sourceProblem } from '../sources/text-sources.js';
 import type { SegmentResult, SegmentRunner, SegmentSpec, ShardResult, ShardTask } from './executor.js';
 import { sourceProblemsTo } from './source-problems.js';
 import type { PipelineHost, PluginRef } from './host.js';
@@ -352,10 +352,7 @@ export class Execution {
   async writeShards(runner: SegmentRunner, work: AsyncIterable<{ task: ShardTask; positions?: readonly number[] } | { problem: SourceProblem }>, what: string, put: (bytes: Uint8Array) => Promise<void>): Promise<number> {
     const policy = this.policy;
     const onProblem = sourceProblemsTo({ report: this.report, errorPolicy: policy, ...(this.deadLetterPath === undefined ? {} : { deadLetterPath: this.deadLetterPath }), events: this.host.events });
-    const problem = (p: SourceProblem) => {
-      if (!onProblem) throw new TributaryError(p.code, { message: p.message, details: { source: p.source, ...(p.line === undefined ? {} : { line: p.line }) } });
-      onProblem(p);
-    };
+    const problem = (p: SourceProblem) => sourceProblem(p, onProblem);
     const commit = async (result: ShardResult, positions: readonly number[] | undefined) => {
       const base = this.report.input;
       this.report.input += result.records;
@@ -400,6 +397,18 @@ export class Execution {
     return written;
   }
 
+  /** True for an input item that is a record; anything else is rejected (INVALID_RECORD, stage `(input)`) under the run's policy. */
+  private isRecord(item: unknown, position: number): item is DataRecord {
+    if (typeof item === 'object' && item !== null && !Array.isArray(item)) return true;
+    const error = new TributaryError('INVALID_RECORD', {
+      recordId: position,
+      message: `Input #${position} is ${Array.isArray(item) ? 'an array' : typeof item}, not a record: records are objects such as { text: '…' }.`,
+    });
+    if (this.policy === 'fail') throw error;
+    this.reject('(input)', { value: item }, error);
+    return false;
+  }
+
   /**
    * The records of `data` as shards of `size` records for writeShards, each with its records' input positions.
    * Items that are not records are rejected here under the run's policy, as a run in this thread rejects them.
@@ -411,16 +420,10 @@ export class Execution {
       const records: DataRecord[] = [];
       const positions: number[] = [];
       for (const [i, item] of batch.entries()) {
-        if (typeof item === 'object' && item !== null && !Array.isArray(item)) {
-          records.push(item as DataRecord);
+        if (this.isRecord(item, first + i)) {
+          records.push(item);
           positions.push(first + i);
-          continue;
-        }
-        // Counted as input where the shards are, so the report still adds up.
-        this.report.input++;
-        const error = new TributaryError('INVALID_RECORD', { recordId: first + i, message: `Input #${first + i} is ${Array.isArray(item) ? 'an array' : typeof item}, not a record: records are objects such as { text: '…' }.` });
-        if (this.policy === 'fail') throw error;
-        this.reject('(input)', { value: item }, error);
+        } else this.report.input++; // Counted as input here, where the shards' records are counted as they come back.
       }
       position += batch.length;
       if (records.length > 0) yield { task: { records, batchSize: this.batchSize }, positions };
@@ -454,18 +457,11 @@ export class Execution {
         current = [];
         for (let i = 0; i < batch.length; i++) {
           const record = batch[i];
-          if (typeof record === 'object' && record !== null && !Array.isArray(record)) {
+          if (this.isRecord(record, report.input + i)) {
             // Only a record without an id is named by its position in errors; a WeakMap entry per record cost a sixth of a cheap pipeline.
             const id = (record as DataRecord).id;
             if (typeof id !== 'string' && typeof id !== 'number') this.positions.set(record, report.input + i);
             current.push(record);
-          } else {
-            const error = new TributaryError('INVALID_RECORD', {
-              recordId: report.input + i,
-              message: `Input #${report.input + i} is ${Array.isArray(record) ? 'an array' : typeof record}, not a record: records are objects such as { text: '…' }.`,
-            });
-            if (this.policy === 'fail') throw error;
-            this.reject('(input)', { value: record as unknown }, error);
           }
         }
         report.input += batch.length;
