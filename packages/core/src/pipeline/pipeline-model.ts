@@ -194,26 +194,31 @@ export class PipelineModel {
     if (!(Number.isInteger(recordsPerShard) && recordsPerShard >= 1)) throw new TributaryError('INVALID_PARAMS', { param: 'recordsPerShard', message: `recordsPerShard must be a whole number ≥ 1; got ${String(recordsPerShard)}.` });
     const report = rest.report ?? new RunReport();
     const execution = new Execution(this.host, { ...rest, report }, 'fail');
-    const stages = this.runnable();
-    const reason = this.shardsRefused(stages);
-    const runner = reason ? undefined : await execution.openShardRunner(stages);
-    if (runner) {
-      try {
-        const written = await atomicWrite(output, (put) => execution.writeShards(runner, execution.recordShards(Dataset.from(data as DatasetSource<object>), recordsPerShard), 'the records', (bytes) => put(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))));
-        return { ...written, report, mode: 'shards' };
-      } finally {
-        await runner.close();
-      }
-    }
+    const sharded = await this.inShards(execution, undefined, output, async () => execution.recordShards(Dataset.from(data as DatasetSource<object>), recordsPerShard), 'the records');
+    if ('path' in sharded) return { ...sharded, report, mode: 'shards' };
     const written = await writeJsonLines(this.transform(data, { ...rest, report }), output);
-    return { ...written, report, mode: 'one-pass', reason: reason ?? `the ${this.host.executor!.name} executor takes batches, not shards` };
+    return { ...written, report, mode: 'one-pass', reason: sharded.reason };
   }
 
-  /** Why this model's stages cannot run in shards on the executor, or undefined when they can. */
-  private shardsRefused(stages: readonly RunnableStage[]): string | undefined {
-    if (!this.host.executor) return 'the runtime has no executor';
+  /**
+   * The run in shards on the executor, written atomically to `output`: the stages opened as one segment,
+   * `work()` giving the shards (undefined when the input cannot be cut). Or why it cannot run that way:
+   * `refused` (say, the CSV options), no executor, a stage that runs only here, an executor without shards.
+   */
+  private async inShards(execution: Execution, refused: string | undefined, output: string, work: () => Promise<AsyncIterable<{ task: ShardTask; positions?: readonly number[] } | { problem: SourceProblem }> | string>, what: string): Promise<SinkResult | { reason: string }> {
+    const stages = this.runnable();
     const local = stages.find((s) => !s.remote);
-    return local ? `stage ${local.kind} runs only in the calling thread` : undefined;
+    const reason = !this.host.executor ? 'the runtime has no executor' : local ? `stage ${local.kind} runs only in the calling thread` : refused;
+    if (reason) return { reason };
+    const runner = await execution.openShardRunner(stages);
+    if (!runner) return { reason: `the ${this.host.executor!.name} executor takes batches, not shards` };
+    try {
+      const shards = await work();
+      if (typeof shards === 'string') return { reason: shards };
+      return await atomicWrite(output, (put) => execution.writeShards(runner, shards, what, put));
+    } finally {
+      await runner.close();
+    }
   }
 
   /**
@@ -228,26 +233,21 @@ export class PipelineModel {
     const { csv = {}, shardBytes = 256 * 1024, ...rest } = options;
     const report = rest.report ?? new RunReport();
     const execution = new Execution(this.host, { ...rest, report }, 'fail');
-    const stages = this.runnable();
-    let reason = this.shardsRefused(stages) ?? unshardable(csv);
-    const runner = reason ? undefined : await execution.openShardRunner(stages);
-    if (!reason && !runner) reason = `the ${this.host.executor!.name} executor takes batches, not shards of files`;
-    if (runner) {
-      try {
+    const sharded = await this.inShards(
+      execution,
+      unshardable(csv),
+      output,
+      async () => {
         const source = await openCsvShards(input, csv, shardBytes);
-        if (source) {
-          const written = await atomicWrite(output, (put) => execution.writeShards(runner, csvShardTasks(source, execution.batchSize), input, (bytes) => put(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))));
-          return { ...written, report, mode: 'shards' };
-        }
-        reason = `${input} is UTF-16 or in an encoding whose bytes are not ASCII below 0x80`;
-      } finally {
-        await runner.close();
-      }
-    }
+        return source ? csvShardTasks(source, execution.batchSize) : `${input} is UTF-16 or in an encoding whose bytes are not ASCII below 0x80`;
+      },
+      input,
+    );
+    if ('path' in sharded) return { ...sharded, report, mode: 'shards' };
     const onProblem = sourceProblemsTo({ report, ...(rest.errorPolicy === undefined ? {} : { errorPolicy: rest.errorPolicy }), ...(rest.deadLetterPath === undefined ? {} : { deadLetterPath: rest.deadLetterPath }), events: this.host.events });
     const records = csvRows(input, { ...csv, ...(onProblem ? { onProblem } : {}) });
     const written = await writeJsonLines(this.transform(records, { ...rest, report }), output);
-    return { ...written, report, mode: 'one-pass', ...(reason ? { reason } : {}) };
+    return { ...written, report, mode: 'one-pass', reason: sharded.reason };
   }
 
   /** Runs every stage over some records and returns the outputs (rejected records are left out and counted in `options.report`). */

@@ -42,7 +42,7 @@ export function jsonLine(record: DataRecord): string {
  * Writes to `file` through a temporary file in the same folder, renamed into place once everything
  * is written: a reader never sees half a file, and a failed run leaves the previous file as it was.
  */
-export async function atomicWrite(file: string, write: (put: (text: string | Buffer) => Promise<void>) => Promise<number>): Promise<SinkResult> {
+export async function atomicWrite(file: string, write: (put: (text: string | Uint8Array) => Promise<void>) => Promise<number>): Promise<SinkResult> {
   const target = path.resolve(file);
   try {
     fs.mkdirSync(path.dirname(target), { recursive: true });
@@ -55,7 +55,7 @@ export async function atomicWrite(file: string, write: (put: (text: string | Buf
   let failure: unknown;
   out.on('error', (error) => (failure ??= error));
   let bytes = 0;
-  const put = async (text: string | Buffer) => {
+  const put = async (text: string | Uint8Array) => {
     if (failure) throw failure;
     bytes += typeof text === 'string' ? Buffer.byteLength(text) : text.byteLength;
     if (!out.write(text)) await new Promise<void>((resolve, reject) => {
