@@ -3,6 +3,7 @@ import v8 from 'node:v8';
 import { ERROR_CODES, type ErrorCode, type Executor, type Logger, type SegmentResult, type SegmentRunner, type SegmentSpec, type ShardResult, type ShardTask, TributaryError, isTributaryError } from '@tributary/core';
 import type { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { settledWithin, within } from './bounded.js';
 import { type Connection, describeConnection, redisOptions } from './connection.js';
 import { DEFAULT_QUEUE } from './shard-job.js';
 
@@ -53,15 +54,6 @@ function whole(name: string, value: number | undefined, fallback: number, max = 
   if (value === undefined) return fallback;
   if (!(Number.isInteger(value) && value >= 1 && value <= max)) throw new TributaryError('INVALID_PARAMS', { param: name, message: `bullmqExecutor({ ${name} }) takes a whole number from 1 to ${max}; got ${String(value)}.` });
   return value;
-}
-
-/** Rejects with `error()` when `work` does not settle in `ms`. */
-function within<T>(ms: number, work: Promise<T>, error: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(error()), ms);
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 type Client = { queue: Queue<BatchJob, BatchAnswer>; events: QueueEvents; redis: Redis; lastError(): string | undefined };
@@ -135,8 +127,7 @@ export class BullmqExecutor implements Executor {
 
   /** Closes a client's connections, each bounded: against a Redis that is gone, closing would wait for ever. */
   private async shut(client: Client): Promise<void> {
-    const bounded = (work: Promise<unknown>) => within(2000, work, () => new Error('close timed out')).catch(() => undefined);
-    await Promise.all([bounded(client.queue.close()), bounded(client.events.close())]);
+    await Promise.all([settledWithin(2000, client.queue.close()), settledWithin(2000, client.events.close())]);
     client.redis.disconnect();
   }
 

@@ -1,6 +1,7 @@
 import { type Logger, TributaryError, isTributaryError } from '@tributary/core';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { settledWithin } from './bounded.js';
 import { type Connection, type RedisOptions, describeConnection, redisOptions } from './connection.js';
 import { DEFAULT_QUEUE, type ShardJob, type ShardResult } from './shard-job.js';
 
@@ -40,7 +41,7 @@ export async function openQueue(options: { connection?: Connection; queue?: stri
     lastError: () => last,
     async close() {
       // Closing waits for pending commands; against a Redis that is gone, that would be for ever.
-      await Promise.race([queue.close(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]).catch(() => undefined);
+      await settledWithin(2000, queue.close());
       redis.disconnect();
     },
   };

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Logger, TributaryError, isTributaryError } from '@tributary/core';
+import { within } from './bounded.js';
 import { RUN_KEY_TTL_SECONDS, cancelOn } from './cancel.js';
 import { type Connection, describeConnection } from './connection.js';
 import { type QueueClient, openQueue } from './queue-client.js';
@@ -77,15 +78,6 @@ async function exists(file: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-/** Rejects when a Redis call does not answer in time: ioredis queues commands while disconnected, for ever. */
-function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 interface Failure {

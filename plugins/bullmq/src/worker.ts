@@ -7,6 +7,7 @@ import { type DataRecord, type LocalSegment, type Logger, type Plugin, type Pipe
 import type { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Connection, describeConnection, redisOptions } from './connection.js';
+import { settledWithin } from './bounded.js';
 import { type BatchAnswer, type BatchJob, batchQueueName, decode, encode, segmentKey } from './executor.js';
 import { DEFAULT_QUEUE, type ShardJob, type ShardProgress, type ShardResult, partFile, runKey } from './shard-job.js';
 
@@ -177,8 +178,8 @@ export async function startWorker(options: WorkerOptions): Promise<ShardWorker> 
     async close() {
       // Finishes the jobs in hand; against a Redis that is gone that would never end, so after a while it stops waiting.
       const closing = Promise.all([worker.close(), batches.close()]);
-      const ended = await Promise.race([closing.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 15_000).unref())]);
-      if (!ended) await Promise.race([Promise.all([worker.close(true), batches.close(true)]), new Promise((resolve) => setTimeout(resolve, 2000).unref())]).catch(() => undefined);
+      if (await settledWithin(15_000, closing)) await closing;
+      else await settledWithin(2000, Promise.all([worker.close(true), batches.close(true)]));
       for (const segment of segments.values()) await segment.then((s) => s.dispose(), () => undefined);
       await runtime.dispose();
       redis.disconnect();
