@@ -47,42 +47,42 @@ export async function openLocalSegment(segment: SegmentSpec, plugins: readonly P
   }
   /** Runs records that already carry their position mark; the outputs keep their marks. */
   const runMarked = async (batch: Batch): Promise<SegmentResult> => {
-      const rejected: SegmentProblem[] = [];
-      const warnings: SegmentProblem[] = [];
-      const at = (record: DataRecord | undefined): number => {
-        const position = record ? (record as Record<symbol, unknown>)[POSITION] : undefined;
-        return typeof position === 'number' ? position : -1;
-      };
-      const execution = new Execution(
-        runtime,
-        {
-          errorPolicy: 'skip',
-          batchSize: Math.max(1, batch.length),
-          onReject: (record, error, stage) => {
-            rejected.push({ index: at(record), stage, code: error.code, message: error.message, ...(error.recordId === undefined ? {} : { recordId: error.recordId }), ...(Object.keys(error.details).length > 0 ? { details: error.details } : {}) });
-          },
-          onWarn: (record, code, message, stage) => warnings.push({ index: at(record), stage, code, message }),
+    const rejected: SegmentProblem[] = [];
+    const warnings: SegmentProblem[] = [];
+    const at = (record: DataRecord | undefined): number => {
+      const position = record ? (record as Record<symbol, unknown>)[POSITION] : undefined;
+      return typeof position === 'number' ? position : -1;
+    };
+    const execution = new Execution(
+      runtime,
+      {
+        errorPolicy: 'skip',
+        batchSize: Math.max(1, batch.length),
+        onReject: (record, error, stage) => {
+          rejected.push({ index: at(record), stage, code: error.code, message: error.message, ...(error.recordId === undefined ? {} : { recordId: error.recordId }), ...(Object.keys(error.details).length > 0 ? { details: error.details } : {}) });
         },
-        'skip',
-      );
-      let current: Batch = batch;
-      const timings: Array<SegmentResult['timings'][number]> = [];
-      for (const step of stages) {
-        if (current.length === 0) break;
-        const started = performance.now();
-        const records = current.length;
-        current = await execution.runStage(step, current);
-        timings.push({ index: step.index, kind: step.kind, records, ms: performance.now() - started });
-      }
-      const sources = current.map(at);
-      // A stage that rebuilt its records without their mark (a JSON round trip, Object.fromEntries): when
-      // the counts leave no doubt, the unmarked outputs are the inputs not yet accounted for, in order.
-      if (sources.includes(-1)) {
-        const used = new Set([...sources, ...rejected.map((r) => r.index)]);
-        const unused = batch.map((_, i) => i).filter((i) => !used.has(i));
-        if (unused.length === sources.filter((s) => s === -1).length) for (let k = 0, u = 0; k < sources.length; k++) if (sources[k] === -1) sources[k] = unused[u++]!;
-      }
-      return { records: current, sources, rejected, warnings, timings };
+        onWarn: (record, code, message, stage) => warnings.push({ index: at(record), stage, code, message }),
+      },
+      'skip',
+    );
+    let current: Batch = batch;
+    const timings: Array<SegmentResult['timings'][number]> = [];
+    for (const step of stages) {
+      if (current.length === 0) break;
+      const started = performance.now();
+      const records = current.length;
+      current = await execution.runStage(step, current);
+      timings.push({ index: step.index, kind: step.kind, records, ms: performance.now() - started });
+    }
+    const sources = current.map(at);
+    // A stage that rebuilt its records without their mark (a JSON round trip, Object.fromEntries): when
+    // the counts leave no doubt, the unmarked outputs are the inputs not yet accounted for, in order.
+    if (sources.includes(-1)) {
+      const used = new Set([...sources, ...rejected.map((r) => r.index)]);
+      const unused = batch.map((_, i) => i).filter((i) => !used.has(i));
+      if (unused.length === sources.filter((s) => s === -1).length) for (let k = 0, u = 0; k < sources.length; k++) if (sources[k] === -1) sources[k] = unused[u++]!;
+    }
+    return { records: current, sources, rejected, warnings, timings };
   };
   const run = async (batch: Batch): Promise<SegmentResult> => {
     // Marked on copies: the caller's records are not changed.
@@ -96,7 +96,6 @@ export async function openLocalSegment(segment: SegmentSpec, plugins: readonly P
   return {
     run,
     async runShard(task) {
-      // A task's records are the executor's copies (cloned across a thread or process), so they are marked in place.
       const { records, problems } = 'records' in task ? { records: [...task.records], problems: [] } : readCsvShard(task.reader, task);
       const rejected: Array<ShardResult['rejected'][number]> = [];
       const warnings: SegmentProblem[] = [];
@@ -107,8 +106,8 @@ export async function openLocalSegment(segment: SegmentSpec, plugins: readonly P
       let written = 0;
       for (let from = 0; from < records.length; from += task.batchSize) {
         const batch = records.slice(from, from + task.batchSize);
-        // The shard's records are this function's own, so they are marked in place (no copy), and the mark,
-        // a symbol key, never reaches the JSON.
+        // A shard's records are this function's own (read here, or the executor's copies: cloned across a
+        // thread or process), so they are marked in place, and the mark, a symbol key, never reaches the JSON.
         for (let i = 0; i < batch.length; i++) (batch[i] as Record<symbol, unknown>)[POSITION] = i;
         const result = await runMarked(batch);
         for (const r of result.rejected) rejected.push({ ...r, index: r.index < 0 ? -1 : from + r.index, record: batch[r.index] ?? {} });
