@@ -38,9 +38,9 @@ export interface CsvShardSource {
 }
 
 const LF = 10;
+const CR = 13;
 /** Bytes of a shard decoded at a time. */
 const TEXT_PIECE = 32 * 1024;
-const CR = 13;
 /** Single-byte encodings whose bytes below 0x80 are ASCII, so a delimiter, quote or line end is one byte that never occurs inside another character. */
 const SINGLE_BYTE = /^(?:windows-125\d|cp125\d|latin1|iso-?8859-\d{1,2}|(?:us-)?ascii|binary)$/i;
 
